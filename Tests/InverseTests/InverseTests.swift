@@ -1,0 +1,3 @@
+import Testing
+@testable import Inverse
+@Test func inverseLinks() { #expect(inverseModuleVersion == imagingVersion) }
