@@ -1,0 +1,47 @@
+import Imaging
+
+/// Writes tool results: NeXus HDF5 with provenance, or PNG, always atomically.
+enum OutputWriter {
+    /// The command line as typed, for provenance.
+    static var commandLine: String {
+        CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+
+    /// The NXdata group of a result's grid.
+    static func nxData(_ result: ToolResult, name: String, grid: Grid) -> NXData {
+        var d = NXData(name: name, signal: grid, axes: result.axes, interpretation: result.interpretation,
+                       longName: result.longName, units: result.units)
+        for item in result.summary { d.attributes[item.name] = item.hdf5Value }
+        return d
+    }
+
+    /// Writes a standalone tool's output (format by extension).
+    static func writeStandalone(_ result: ToolResult, to output: String, tool: String,
+                                parameters: String, seed: UInt64, inputs: [String]) throws {
+        guard let grid = result.grid else {
+            throw WBError("\(tool) produced no image to write to \(output)")
+        }
+        switch try DataFiles.format(of: output, role: "output") {
+        case .png:
+            try writePNG(grid, to: output, displayRange: result.displayRange, bitDepth: 8)
+        case .hdf5:
+            let main = nxData(result, name: result.name, grid: grid)
+            let doc = NeXusDocument(
+                results: [main] + result.extra, defaultResult: result.name,
+                provenance: Provenance(commandLine: commandLine, parameters: parameters, seed: seed, inputs: inputs),
+                convergence: result.convergence,
+                summary: Dictionary(uniqueKeysWithValues: result.summary.map { ($0.name, $0.hdf5Value) }))
+            try NeXus.write(doc, to: output)
+        }
+    }
+
+    /// Writes a grid as PNG: rank 2 (gray), (h, w, 3|4) colour; a stack needs a frame chosen first.
+    @discardableResult
+    static func writePNG(_ grid: Grid, to path: String, displayRange: DisplayRange, bitDepth: Int) throws -> PNGWriteReport {
+        let isImage = grid.rank == 2 || (grid.rank == 3 && [3, 4].contains(grid.shape[2]))
+        guard isImage else {
+            throw WBError("\(path): PNG holds a 2-D image, but the data has shape \(grid.shape); choose a frame (--frame) or write HDF5")
+        }
+        return try PNG.write(grid, to: path, bitDepth: bitDepth, displayRange: displayRange.resolve(for: grid))
+    }
+}
