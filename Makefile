@@ -34,9 +34,9 @@ demo: build
 	@echo
 	@echo "Demo results are in $(OUT)/: demo.h5 (NeXus; open with h5py, silx or h5dump) and the PNGs beside it."
 
+# swift test builds with testable imports (also in release) and runs every suite.
 test: deps
-	$(SWIFT) build -c $(CONFIG) --build-tests
-	$(SWIFT) test -c $(CONFIG) --skip-build
+	$(SWIFT) test -c $(CONFIG)
 
 bench: build
 	bash bench/run.sh
