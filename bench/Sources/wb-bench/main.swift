@@ -1,0 +1,120 @@
+// wb-bench: one timed measurement per invocation, printed as one JSON line, so that
+// bench/compare.py can alternate wb and its peers (A B A B …) per docs/benchmarks.md.
+import CFFTW
+import Imaging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+func argument(_ name: String, _ fallback: String) -> String {
+    let a = CommandLine.arguments
+    if let i = a.firstIndex(of: "--" + name), i + 1 < a.count { return a[i + 1] }
+    return fallback
+}
+
+func smoothImage(_ n: Int, seed: UInt64) -> Grid {
+    var rng = RandomSource(seed: seed)
+    var g = Grid.image(height: n, width: n)
+    for i in 0..<n { for j in 0..<n { g[i, j] = 0.5 + 0.3 * sin(Double(i) / 17) * cos(Double(j) / 23) + 0.05 * rng.gaussian() } }
+    return g
+}
+
+/// Best of `reps` timings of `body` after one warm-up call.
+func time(reps: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var best = Double.infinity
+    for _ in 0..<reps { let t = now(); try body(); best = min(best, now() - t) }
+    return best
+}
+
+let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "help"
+let threads = Int(argument("threads", "1"))!
+ComputeThreads.set(threads)
+let reps = Int(argument("reps", "3"))!
+
+switch mode {
+case "blur":
+    // wb's GaussianBlur (FFT convolution, cached plans) on an n×n image.
+    let n = Int(argument("size", "512"))!
+    let x = smoothImage(n, seed: 1)
+    let op = GaussianBlur(shape: Shape(n, n), sigma: 3)
+    var y = Grid.image(height: n, width: n)
+    let t = time(reps: reps) { op.apply(x, into: &y); blackHole(y) }
+    print("{\"mode\":\"blur\",\"size\":\(n),\"threads\":\(threads),\"seconds\":\(t)}")
+case "fftw-pair":
+    // The bare FFTW reference: r2c, multiply by a transfer function, c2r, on FFTW-malloc'd buffers.
+    let n = Int(argument("size", "512"))!
+    let half = n / 2 + 1
+    fftw_init_threads()
+    fftw_plan_with_nthreads(Int32(threads))
+    let real = fftw_alloc_real(n * n)!, spec = fftw_alloc_complex(n * half)!
+    let fwd = fftw_plan_dft_r2c_2d(Int32(n), Int32(n), real, spec, UInt32(FFTW_ESTIMATE))
+    let inv = fftw_plan_dft_c2r_2d(Int32(n), Int32(n), spec, real, UInt32(FFTW_ESTIMATE))
+    let x = smoothImage(n, seed: 1)
+    var h = [Double](repeating: 0, count: n * half)
+    for i in 0..<n { for j in 0..<half {
+        let fi = Double(min(i, n - i)) / Double(n), fj = Double(j) / Double(n)
+        h[i * half + j] = exp(-2 * Double.pi * Double.pi * 9 * (fi * fi + fj * fj)) / Double(n * n)
+    } }
+    var y = [Double](repeating: 0, count: n * n)
+    let t = time(reps: reps) {
+        x.storage.withUnsafeBufferPointer { real.update(from: $0.baseAddress!, count: n * n) }
+        fftw_execute(fwd)
+        for k in 0..<(n * half) { spec[k].0 *= h[k]; spec[k].1 *= h[k] }
+        fftw_execute(inv)
+        y.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: real, count: n * n) }
+        blackHole(y)
+    }
+    print("{\"mode\":\"fftw-pair\",\"size\":\(n),\"threads\":\(threads),\"seconds\":\(t)}")
+case "hdf5":
+    // Write + read a frames×n×n float32 stack (gzip 4 + shuffle, one frame per chunk).
+    let raw = argument("raw", "")
+    let frames = Int(argument("frames", "16"))!, n = Int(argument("size", "2048"))!
+    let path = argument("out", "/tmp/wb-bench-stack.h5")
+    var stack = Grid(shape: Shape(frames, n, n))
+    if !raw.isEmpty {
+        guard let f = fopen(raw, "rb") else { fatalError("wb-bench: cannot open \(raw)") }
+        var buf = [Float](repeating: 0, count: frames * n * n)
+        let got = fread(&buf, 4, buf.count, f)
+        fclose(f)
+        precondition(got == buf.count, "wb-bench: \(raw) is too short")
+        stack.storage.withUnsafeMutableBufferPointer { d in for i in 0..<buf.count { d[i] = Double(buf[i]) } }
+    }
+    let tw = try time(reps: 1) {
+        unlink(path)
+        let f = try HDF5File(path, mode: .create)
+        try f.write(stack, to: "/stack", precision: .float32, compression: 4, chunks: [1, n, n])
+        f.close()
+    }
+    var back = Grid(shape: Shape(1))
+    let tr = try time(reps: 1) {
+        let f = try HDF5File(path)
+        back = try f.readGrid("/stack")
+        f.close()
+    }
+    precondition(back.count == stack.count)
+    unlink(path)
+    print("{\"mode\":\"hdf5\",\"frames\":\(frames),\"size\":\(n),\"write_seconds\":\(tw),\"read_seconds\":\(tr)}")
+case "png":
+    // 16-bit gray PNG write + read of an n×n image.
+    let n = Int(argument("size", "1024"))!
+    let path = argument("out", "/tmp/wb-bench.png")
+    var x = smoothImage(n, seed: 2)
+    x.clamp(to: 0...1)
+    let tw = try time(reps: reps) { unlink(path); _ = try PNG.write(x, to: path, bitDepth: 16) }
+    var back = Grid(shape: Shape(1))
+    let tr = try time(reps: reps) { back = try PNG.read(path) }
+    precondition(back.count == x.count)
+    unlink(path)
+    print("{\"mode\":\"png\",\"size\":\(n),\"write_seconds\":\(tw),\"read_seconds\":\(tr)}")
+default:
+    print("usage: wb-bench blur|fftw-pair|hdf5|png [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32]")
+}
