@@ -153,7 +153,7 @@ public enum PNG {
                 samples.withUnsafeBufferPointer { s in
                     out.storage.withUnsafeMutableBufferPointer { d in
                         convert(s, fileChannels: fileChannels, into: d, outChannels: outChannels,
-                                pixels: pixels, scale: 1.0 / 65535.0)
+                                pixels: pixels, maxLevel: 65535)
                     }
                 }
             } else {
@@ -165,7 +165,7 @@ public enum PNG {
                 samples.withUnsafeBufferPointer { s in
                     out.storage.withUnsafeMutableBufferPointer { d in
                         convert(s, fileChannels: fileChannels, into: d, outChannels: outChannels,
-                                pixels: pixels, scale: 1.0 / 255.0)
+                                pixels: pixels, maxLevel: 255)
                     }
                 }
             }
@@ -262,11 +262,12 @@ public enum PNG {
 
     // MARK: - Conversion kernels
 
-    /// Samples (interleaved, `fileChannels` per pixel) → doubles with `outChannels` per pixel.
+    /// Samples (interleaved, `fileChannels` per pixel) → doubles `v/maxLevel` with `outChannels`
+    /// per pixel (a true division, so `v/255` and `v/65535` are exactly the documented values).
     @inline(__always)
     static func convert<T: FixedWidthInteger & UnsignedInteger>(
         _ s: UnsafeBufferPointer<T>, fileChannels: Int, into d: UnsafeMutableBufferPointer<Double>,
-        outChannels: Int, pixels: Int, scale: Double
+        outChannels: Int, pixels: Int, maxLevel: Double
     ) {
         guard let sp = s.baseAddress, let dp = d.baseAddress else { return }
         precondition(s.count >= pixels * fileChannels && d.count == pixels * outChannels)
@@ -275,12 +276,12 @@ public enum PNG {
         switch outChannels {
         case 1:
             if !colour {
-                for i in 0..<pixels { dp[i] = Double(sp[i &* fileChannels]) * scale }
+                for i in 0..<pixels { dp[i] = Double(sp[i &* fileChannels]) / maxLevel }
             } else {
                 for i in 0..<pixels {
                     let b = i &* fileChannels
                     let y = 0.299 * Double(sp[b]) + 0.587 * Double(sp[b &+ 1]) + 0.114 * Double(sp[b &+ 2])
-                    dp[i] = y * scale
+                    dp[i] = y / maxLevel
                 }
             }
         default:
@@ -288,15 +289,15 @@ public enum PNG {
             for i in 0..<pixels {
                 let b = i &* fileChannels, o = i &* oc
                 if colour {
-                    dp[o] = Double(sp[b]) * scale
-                    dp[o &+ 1] = Double(sp[b &+ 1]) * scale
-                    dp[o &+ 2] = Double(sp[b &+ 2]) * scale
+                    dp[o] = Double(sp[b]) / maxLevel
+                    dp[o &+ 1] = Double(sp[b &+ 1]) / maxLevel
+                    dp[o &+ 2] = Double(sp[b &+ 2]) / maxLevel
                 } else {
-                    let g = Double(sp[b]) * scale
+                    let g = Double(sp[b]) / maxLevel
                     dp[o] = g; dp[o &+ 1] = g; dp[o &+ 2] = g
                 }
                 if oc == 4 {
-                    dp[o &+ 3] = alpha ? Double(sp[b &+ fileChannels &- 1]) * scale : 1.0
+                    dp[o &+ 3] = alpha ? Double(sp[b &+ fileChannels &- 1]) / maxLevel : 1.0
                 }
             }
         }
