@@ -36,7 +36,8 @@ let package = Package(
         .executableTarget(name: "wb-bench", dependencies: ["Imaging", "CFFTW"],
                           path: "bench/Sources/wb-bench"),
         .testTarget(name: "ImagingTests", dependencies: [
-            "Imaging", .product(name: "PropertyBased", package: "swift-property-based")]),
+            "Imaging", .product(name: "PropertyBased", package: "swift-property-based")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "InverseTests", dependencies: [
             "Inverse", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "wbTests", dependencies: ["wb", "Imaging"]),

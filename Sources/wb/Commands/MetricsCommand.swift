@@ -36,7 +36,7 @@ struct MetricsCommand: Tool {
         }
         var r = ToolResult(grid: nil, name: "metrics")
         var items = [SummaryItem("psnr", Metrics.psnr(a, reference: b, dataRange: dataRange))]
-        if a.rank == 2 || a.rank == 3, a.shape.dimensions.allSatisfy({ $0 >= 7 }) {
+        if a.rank == 2 || a.rank == 3, a.shape.dimensions.allSatisfy({ $0 >= 11 }) {
             items.append(SummaryItem("ssim", Metrics.ssim(a, reference: b, dataRange: dataRange)))
         }
         items.append(SummaryItem("nrmse", Metrics.nrmse(a, reference: b)))
