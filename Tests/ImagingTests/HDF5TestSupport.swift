@@ -38,6 +38,7 @@ enum HDF5TestSupport {
     /// Runs `body` with file descriptor 2 redirected to a temporary file; returns what was written.
     static func capturingStandardError(_ body: () throws -> Void) throws -> String {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let capture = folder + "/stderr.txt"
         fflush(nil)
         let saved = dup(2)

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Imaging
 
-@Suite("HDF5 file layer") struct HDF5Tests {
+@Suite("HDF5 file layer") final class HDF5Tests {
     let folder: String
     init() throws { folder = try HDF5TestSupport.temporaryFolder() }
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     // MARK: Numeric round trips
 

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Imaging
 
-@Suite("NeXus layout, references and SHA-256") struct NeXusTests {
+@Suite("NeXus layout, references and SHA-256") final class NeXusTests {
     let folder: String
     init() throws { folder = try HDF5TestSupport.temporaryFolder() }
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     func sampleDocument(inputs: [String]) -> NeXusDocument {
         var denoised = NXData(name: "denoised", signal: Grid(shape: Shape(4, 5)) { Double($0) / 20 },
