@@ -21,7 +21,7 @@ extension HDF5File {
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             try check(H5Aget_name_by_idx(o.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, wb_h5p_default()),
                       name, "list attributes")
-            let attrName = String(cString: buf)
+            let attrName = HDF5Library.string(fromCString: buf)
             let a = HDF5Handle(try check(H5Aopen(o.id, attrName, wb_h5p_default()), name, "open attribute '\(attrName)'"),
                                kind: .attribute)
             if let value = try readAttribute(a, name: attrName, object: name, strict: false) {

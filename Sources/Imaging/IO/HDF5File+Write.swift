@@ -164,7 +164,7 @@ extension HDF5File {
         let d = HDF5Handle(try check(H5Dcreate2(fid, object, wb_h5t_std_u64le(), space.id, lcpl.id, wb_h5p_default(), wb_h5p_default()),
                                      object, operation), kind: .dataset)
         var v = value
-        try withUnsafeBytes(of: &v) {
+        _ = try withUnsafeBytes(of: &v) {
             try check(H5Dwrite(d.id, wb_h5t_native_uint64(), wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), $0.baseAddress),
                       object, operation)
         }
@@ -179,7 +179,7 @@ extension HDF5File {
             throw ImagingError.invalidData(source: "\(self.path):\(object)", reason: "expected one integer, found \(space.count)")
         }
         var v: UInt64 = 0
-        try withUnsafeMutableBytes(of: &v) {
+        _ = try withUnsafeMutableBytes(of: &v) {
             try check(H5Dread(d.id, wb_h5t_native_uint64(), wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), $0.baseAddress),
                       object, "read dataset")
         }
@@ -241,7 +241,7 @@ extension HDF5File {
         let d = HDF5Handle(try check(H5Dcreate2(fid, object, type.types.file, space.id, lcpl.id, wb_h5p_default(), wb_h5p_default()),
                                      object, operation), kind: .dataset)
         if !values.isEmpty {
-            try values.withUnsafeBytes {
+            _ = try values.withUnsafeBytes {
                 try check(H5Dwrite(d.id, type.types.memory, wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), $0.baseAddress),
                           object, operation)
             }

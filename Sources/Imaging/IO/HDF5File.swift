@@ -129,7 +129,7 @@ public final class HDF5File {
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             try check(H5Lget_name_by_idx(g.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, wb_h5p_default()),
                       group, "list members")
-            names.append(String(cString: buf))
+            names.append(HDF5Library.string(fromCString: buf))
         }
         return names.sorted()
     }
@@ -166,7 +166,7 @@ public final class HDF5File {
             case wb_h5z_filter_nbit(): filters.append("nbit")
             case wb_h5z_filter_scaleoffset(): filters.append("scaleoffset")
             default:
-                let n = String(cString: name)
+                let n = HDF5Library.string(fromCString: name)
                 filters.append(n.isEmpty ? "filter(\(id))" : "\(n)(\(id))")
             }
         }

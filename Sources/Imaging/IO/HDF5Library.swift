@@ -51,6 +51,12 @@ enum HDF5Library {
         return inner
     }
 
+    /// Decodes a NUL-terminated UTF-8 buffer filled by a C function.
+    static func string(fromCString buffer: [CChar]) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Number of open HDF5 identifiers of any kind in the whole process.
     static func openObjectCount() -> Int {
         Int(H5Fget_obj_count(wb_h5f_obj_all_files(), wb_h5f_obj_all()))
@@ -71,7 +77,7 @@ enum HDF5Library {
             guard len > 0 else { continue }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             H5Fget_name(id, &buf, buf.count)
-            if String(cString: buf) == path { count += 1 }
+            if HDF5Library.string(fromCString: buf) == path { count += 1 }
         }
         _ = takeErrorMessages()
         return count

@@ -1,4 +1,4 @@
-/// Floating-point precision of a dataset written by ``HDF5File/write(_:to:precision:compression:chunks:attributes:)-(Grid,_,_,_,_,_)``.
+/// Floating-point precision on disk of a ``Grid`` written by ``HDF5File`` or ``NeXus``.
 ///
 /// Grids are always `Double` in memory; `float32` halves the file size and HDF5 converts
 /// (rounding to nearest) while writing.

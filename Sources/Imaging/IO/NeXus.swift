@@ -18,7 +18,9 @@ import Glibc
 ///   summary          @NX_class="NXcollection", one attribute per summary value
 /// ```
 /// All strings are variable-length UTF-8 with a scalar dataspace (arrays: 1-D). The file keeps
-/// libhdf5's default (earliest) format bounds.
+/// libhdf5's default (earliest) format bounds. Checked with h5py 3.16: attributes come back as
+/// `str` (`@axes` as an array of `str`), string *datasets* as `bytes` — h5py 3 does that for
+/// every string dataset; `ds.asstr()[()]` gives `str`. Complex data reads as `complex128`.
 public enum NeXus {
     /// Writes `document` to `path` atomically (temporary file in the same folder, renamed
     /// when complete). The caller has validated `path` (see ``AtomicOutput/validate(_:inputs:force:)``).
