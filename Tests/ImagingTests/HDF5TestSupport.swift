@@ -17,12 +17,16 @@ enum HDF5TestSupport {
         return url.path
     }
 
-    /// Runs an executable found on PATH; `nil` when it is not installed.
-    static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String)? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    /// The full path of an executable found on PATH, or `nil`.
+    static func which(_ tool: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
             .split(separator: ":").map { "\($0)/\(tool)" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let path else { return nil }
+    }
+
+    /// Runs an executable found on PATH; `nil` when it is not installed.
+    static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String)? {
+        guard let path = which(tool) else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments

@@ -200,6 +200,31 @@ import Testing
         #expect(try f.children(of: "/entry/data") == ["data", "polar_angle", "time_of_flight"])
     }
 
+    @Test func everyObjectOfChopperIsReadable() throws {
+        let f = try HDF5File(HDF5TestSupport.fixture("chopper.nxs"))
+        var groups = ["/"], datasets: [String] = [], attributeCount = 0
+        while let g = groups.popLast() {
+            attributeCount += try f.attributes(of: g).count
+            for name in try f.children(of: g) {
+                let child = g == "/" ? "/\(name)" : "\(g)/\(name)"
+                if f.isGroup(child) { groups.append(child) } else { datasets.append(child) }
+            }
+        }
+        #expect(datasets.count >= 30)
+        #expect(attributeCount >= 10)
+        for d in datasets {
+            attributeCount += try f.attributes(of: d).count
+            let info = try f.datasetInfo(d)
+            if info.typeDescription == "string" {
+                #expect(try !f.readStrings(d).isEmpty, "\(d)")
+            } else if !info.shape.isEmpty {
+                let g = try f.readGrid(d)
+                #expect(g.shape.dimensions == info.shape, "\(d)")
+            }
+        }
+        #expect(HDF5Library.openObjectCount(inFileNamed: f.path) == 1)
+    }
+
     // MARK: Errors
 
     @Test func missingFileIsFileNotFound() {
