@@ -76,7 +76,7 @@ struct Info: ParsableCommand {
                 obj += [("kind", .string("dataset")), ("type", .string(info.typeDescription)),
                         ("shape", .array(info.shape.map { .integer(Int64($0)) }))]
             } else {
-                lines.append("\(ind)\(p)/")
+                lines.append("\(ind)\(p == "/" ? "/" : p + "/")")
                 obj.append(("kind", .string("group")))
             }
             if !noAttributes {
