@@ -17,6 +17,7 @@ public final class ComplexFFT {
     let backwardPlan: OpaquePointer
     let input: UnsafeMutablePointer<fftw_complex>
     let output: UnsafeMutablePointer<fftw_complex>
+    let buffers: FFTBufferPool.Pair
 
     /// A transform for complex signals of `shape` (rank 1–3, every dimension ≥ 1).
     public init(shape: Shape) {
@@ -25,14 +26,12 @@ public final class ComplexFFT {
         self.shape = shape
         forwardPlan = FFTPlanner.plan(.complexForward, dimensions: shape.dimensions)
         backwardPlan = FFTPlanner.plan(.complexBackward, dimensions: shape.dimensions)
-        input = fftw_alloc_complex(shape.count)!
-        output = fftw_alloc_complex(shape.count)!
+        buffers = FFTBufferPool.take(firstBytes: shape.count * 16, secondBytes: shape.count * 16)
+        input = buffers.firstPointer.bindMemory(to: fftw_complex.self, capacity: shape.count)
+        output = buffers.secondPointer.bindMemory(to: fftw_complex.self, capacity: shape.count)
     }
 
-    deinit {
-        fftw_free(input)
-        fftw_free(output)
-    }
+    deinit { FFTBufferPool.give(buffers) }
 
     /// X ← F x, unnormalised. Both grids have ``shape``.
     public func forward(_ x: ComplexGrid, into X: inout ComplexGrid) {

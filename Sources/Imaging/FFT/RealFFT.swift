@@ -11,8 +11,8 @@ internal import CFFTW
 /// symmetry `X[−k] = conj(X[k])`.
 ///
 /// Planning happens once per shape in the process (see ``FFTSettings``); an instance only
-/// owns two SIMD-aligned buffers and copies the caller's data through them, so creating one
-/// for a shape that was planned before is cheap. An instance must not be used from two
+/// owns two SIMD-aligned buffers (recycled through a small pool) and copies the caller's data
+/// through them, so creating one for a shape that was planned before is cheap. An instance must not be used from two
 /// threads at once (it is deliberately not `Sendable`); two instances of the same shape may run
 /// concurrently.
 public final class RealFFT {
@@ -24,6 +24,7 @@ public final class RealFFT {
     let inversePlan: OpaquePointer
     let realBuffer: UnsafeMutablePointer<Double>
     let spectrumBuffer: UnsafeMutablePointer<fftw_complex>
+    let buffers: FFTBufferPool.Pair
 
     /// A transform for real signals of `shape` (rank 1–3, every dimension ≥ 1).
     public init(shape: Shape) {
@@ -35,14 +36,12 @@ public final class RealFFT {
         spectrumShape = Shape(half)
         forwardPlan = FFTPlanner.plan(.realToComplex, dimensions: shape.dimensions)
         inversePlan = FFTPlanner.plan(.complexToReal, dimensions: shape.dimensions)
-        realBuffer = fftw_alloc_real(shape.count)!
-        spectrumBuffer = fftw_alloc_complex(spectrumShape.count)!
+        buffers = FFTBufferPool.take(firstBytes: shape.count * 8, secondBytes: spectrumShape.count * 16)
+        realBuffer = buffers.firstPointer.bindMemory(to: Double.self, capacity: shape.count)
+        spectrumBuffer = buffers.secondPointer.bindMemory(to: fftw_complex.self, capacity: spectrumShape.count)
     }
 
-    deinit {
-        fftw_free(realBuffer)
-        fftw_free(spectrumBuffer)
-    }
+    deinit { FFTBufferPool.give(buffers) }
 
     /// X ← F x, unnormalised. `x.shape == shape`, `X.shape == spectrumShape`.
     public func forward(_ x: Grid, into X: inout ComplexGrid) {

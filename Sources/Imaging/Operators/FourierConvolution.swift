@@ -9,9 +9,9 @@ import ComplexModule
 /// correlation with the same kernel (conjugate transfer function).
 ///
 /// The transfer function (half spectrum, see ``RealFFT``) is computed once in `init`; each call
-/// creates a ``RealFFT`` whose plan comes from the process-wide cache (only its two buffers
-/// are allocated), so the operator holds only `Sendable` data and can be applied concurrently
-/// from many threads.
+/// creates a ``RealFFT`` whose plan comes from the process-wide cache and whose two buffers
+/// come from a small free list (no planning, no allocation in steady state), so the operator
+/// holds only `Sendable` data and can be applied concurrently from many threads.
 public struct FourierConvolution: LinearOperator {
     /// The signal shape (domain and range).
     public let shape: Shape
