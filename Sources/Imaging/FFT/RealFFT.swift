@@ -88,7 +88,13 @@ public final class RealFFT {
     /// Copies `x` into the owned real buffer.
     func loadSignal(_ x: Grid) {
         precondition(x.count == shape.count, "RealFFT: input \(x.shape), expected \(shape)")
-        x.storage.withUnsafeBufferPointer { s in realBuffer.update(from: s.baseAddress!, count: s.count) }
+        let dst = UnsafeSendablePointer(realBuffer)
+        x.storage.withUnsafeBufferPointer { s in
+            let src = UnsafeSendableReadPointer(s.baseAddress!)
+            parallelFor(count: s.count, workPerItem: 1) { r in
+                (dst.base + r.lowerBound).update(from: src.base + r.lowerBound, count: r.count)
+            }
+        }
     }
 
     /// Real buffer → spectrum buffer (unnormalised).
@@ -100,10 +106,13 @@ public final class RealFFT {
     /// y ← scale · real buffer.
     func storeSignal(into y: inout Grid, scale: Double) {
         precondition(y.count == shape.count, "RealFFT: output \(y.shape), expected \(shape)")
-        let src = realBuffer, n = shape.count
+        let src = UnsafeSendableReadPointer(UnsafePointer(realBuffer)), n = shape.count
         y.storage.withUnsafeMutableBufferPointer { d in
-            let dst = d.baseAddress!
-            for i in 0..<n { dst[i] = scale * src[i] }
+            let dst = UnsafeSendablePointer(d.baseAddress!)
+            parallelFor(count: n, workPerItem: 1) { r in
+                let o = dst.base, i = src.base
+                for k in r { o[k] = scale * i[k] }
+            }
         }
     }
 
@@ -121,15 +130,19 @@ public final class RealFFT {
         executeForward()
         let s = UnsafeMutableRawPointer(spectrumBuffer).assumingMemoryBound(to: Double.self)
         let m = spectrumShape.count
+        let sp = UnsafeSendablePointer(s)
         transfer.withUnsafeBufferPointer { hb in
-            let h = UnsafeRawPointer(hb.baseAddress!).assumingMemoryBound(to: Double.self)
+            let hp = UnsafeSendableReadPointer(UnsafeRawPointer(hb.baseAddress!).assumingMemoryBound(to: Double.self))
             let sign = conjugate ? -1.0 : 1.0
-            for k in 0..<m {
-                let i = k &* 2
-                let hr = h[i], hi = sign * h[i &+ 1]
-                let sr = s[i], si = s[i &+ 1]
-                s[i] = hr * sr - hi * si
-                s[i &+ 1] = hr * si + hi * sr
+            parallelFor(count: m, workPerItem: 6) { r in
+                let s = sp.base, h = hp.base
+                for k in r {
+                    let i = k &* 2
+                    let hr = h[i], hi = sign * h[i &+ 1]
+                    let sr = s[i], si = s[i &+ 1]
+                    s[i] = hr * sr - hi * si
+                    s[i &+ 1] = hr * si + hi * sr
+                }
             }
         }
         executeInverse()
