@@ -55,7 +55,7 @@ struct NoiseCommand: Tool {
         if clip { y.clamp(to: 0...1) }
         var r = ToolResult(grid: y, name: "noisy")
         r.longName = "\(model.rawValue) noise"
-        r.summary = [SummaryItem("psnr", Metrics.psnr(y, reference: x, dataRange: 1)), SummaryItem("seed", Int(truncatingIfNeeded: context.seed))]
+        r.summary = [SummaryItem("psnr", Metrics.psnr(y, reference: x, dataRange: 1)), SummaryItem("seed", String(context.seed))]
         return r
     }
 }

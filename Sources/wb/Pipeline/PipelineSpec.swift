@@ -117,6 +117,12 @@ struct PipelineSpec {
             let type = ToolRegistry.tool(named: r.tool)!
             var args: [String] = []
             var stepSeed = RandomSource.derivedSeed(seed, r.id)
+            // Parameter names are the tool's option names (as in its --help), checked before parsing.
+            let placeholders = r.inputs + (type.writesOutput ? [outputFile] : [])
+            let known = Set((try? type.parse(["--"] + placeholders)).map { ParameterSnapshot.values(of: $0).map(\.0) } ?? [])
+            for (key, _) in r.params where !known.isEmpty && !known.contains(key.replacingUnderscores()) {
+                throw fail("step '\(r.id)' (tool \(r.tool)): unknown parameter '\(key)' (known: \(known.filter { !["force", "json", "quiet", "verbose", "threads", "fft-planning"].contains($0) }.sorted().joined(separator: ", ")))")
+            }
             for (key, value) in r.params {
                 let flagName = "--" + key.replacingUnderscores()
                 if key == "seed" {
@@ -146,7 +152,6 @@ struct PipelineSpec {
             let tool: any Tool
             do {
                 // Positional files are supplied by the pipeline; placeholders satisfy the tool's count check.
-                let placeholders = r.inputs + (type.writesOutput ? [outputFile] : [])
                 tool = try type.parse(args + ["--seed", String(stepSeed), "--"] + placeholders)
             } catch {
                 let message = type.message(for: error)
