@@ -198,11 +198,11 @@ struct PipelineSpec {
         }
         // Resolved spec for provenance.
         resolvedJSON = JSONValue.object([
-            ("name", .string(name)), ("seed", .integer(Int64(bitPattern: seed))),
+            ("name", .string(name)), ("seed", .unsigned(seed)),
             ("steps", .array(order.map { s in
                 .object([("id", .string(s.id)), ("tool", .string(s.toolName)),
                          ("inputs", .array(s.inputs.map { .string($0) })),
-                         ("seed", .integer(Int64(bitPattern: s.seed))),
+                         ("seed", .unsigned(s.seed)),
                          ("parameters", .object(ParameterSnapshot.values(of: s.tool).filter { $0.0 != "seed" }))])
             })),
             ("outputs", .object([("file", .string(outputFile)), ("png", .array(pngSteps.map { .string($0) }))])),

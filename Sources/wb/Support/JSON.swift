@@ -6,6 +6,7 @@ enum JSONValue: Equatable, Sendable {
     case bool(Bool)
     case number(Double)
     case integer(Int64)
+    case unsigned(UInt64)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -18,6 +19,7 @@ enum JSONValue: Equatable, Sendable {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .integer(let i): return String(i)
+        case .unsigned(let u): return String(u)
         case .number(let d):
             if d.isNaN { return "\"NaN\"" }
             if d.isInfinite { return d > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
@@ -58,7 +60,7 @@ enum JSONValue: Equatable, Sendable {
         case let b as Bool: return .bool(b)
         case let i as Int: return .integer(Int64(i))
         case let i as Int64: return .integer(i)
-        case let i as UInt64: return .integer(Int64(bitPattern: i))
+        case let i as UInt64: return .unsigned(i)
         case let i as Int32: return .integer(Int64(i))
         case let d as Double: return .number(d)
         case let f as Float: return .number(Double(f))
@@ -99,6 +101,7 @@ struct SummaryItem: Sendable {
         switch value {
         case .number(let d): return .double(d)
         case .integer(let i): return .int(Int(i))
+        case .unsigned(let u): return u <= UInt64(Int.max) ? .int(Int(u)) : .string(String(u))
         case .string(let s): return .string(s)
         case .bool(let b): return .int(b ? 1 : 0)
         default: return .string(value.serialized())

@@ -10,7 +10,8 @@ enum ParameterSnapshot {
         for child in Mirror(reflecting: command).children {
             guard var label = child.label else { continue }
             if label.hasPrefix("_") { label.removeFirst() }
-            if label == "files" { continue }
+            // Positional files are recorded as inputs; output-only switches do not change results.
+            if ["files", "force", "json", "quiet", "verbose"].contains(label) { continue }
             if label == "common" || String(describing: type(of: child.value)).contains("OptionGroup") {
                 if let inner = unwrap(child.value) {
                     out.append(contentsOf: values(of: inner))
