@@ -1,6 +1,6 @@
 # wb — two commands on a fresh Debian 12 machine (as root): `make demo` and `make test`.
 SHELL := /bin/bash
-APT_PACKAGES := libfftw3-dev libhdf5-dev libpng-dev libopenblas-dev pkg-config hdf5-tools
+APT_PACKAGES := libfftw3-dev libhdf5-dev zlib1g-dev libpng-dev libopenblas-dev pkg-config hdf5-tools
 SWIFT ?= swift
 CONFIG ?= release
 OUT ?= out

@@ -1,6 +1,7 @@
 #ifndef WB_CHDF5_SHIM_H
 #define WB_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <zlib.h>   /* wb compresses and inflates chunks itself, in parallel (HDF5ChunkCodec.swift) */
 /* HDF5 exposes these as macros that call H5open() or cast to hid_t; Swift cannot import
    them with the right type, so hand them over as inline functions. */
 static inline hid_t    wb_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
@@ -16,6 +17,8 @@ static inline hid_t    wb_h5t_native_uint64(void) { return H5T_NATIVE_UINT64; }
 static inline hid_t    wb_h5t_c_s1(void)          { return H5T_C_S1; }
 static inline hid_t    wb_h5t_std_ref_obj(void)   { return H5T_STD_REF_OBJ; }
 static inline hid_t    wb_h5p_default(void)       { return H5P_DEFAULT; }
+static inline hid_t    wb_h5p_dataset_xfer(void)  { return H5P_DATASET_XFER; }
+static inline hid_t    wb_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
 static inline hid_t    wb_h5p_dataset_create(void){ return H5P_DATASET_CREATE; }
 static inline hid_t    wb_h5p_file_access(void)   { return H5P_FILE_ACCESS; }
 static inline hid_t    wb_h5p_link_create(void)   { return H5P_LINK_CREATE; }

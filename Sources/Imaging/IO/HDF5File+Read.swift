@@ -26,10 +26,46 @@ extension HDF5File {
             let rank = space.isScalar || space.isNull ? 0 : space.dims.count
             throw ImagingError.invalidData(source: source, reason: "rank \(rank) not supported (1–4)")
         }
-        var grid = Grid(shape: Shape(space.dims), repeating: 0)
+        let total = space.dims.reduce(1, *)
+        // Every element is overwritten by H5Dread: skip zero-filling (it costs page faults and a
+        // full memory pass on large stacks).
+        var grid = Grid(shape: Shape(space.dims),
+                        storage: [Double](unsafeUninitializedCapacity: total) { _, n in n = total })
         if grid.count > 0 {
-            let status = grid.storage.withUnsafeMutableBytes { buf in
-                H5Dread(d.id, wb_h5t_native_double(), wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), buf.baseAddress)
+            // Frame-chunked gzip(+shuffle) floats: inflate the chunks in parallel (HDF5ChunkCodec).
+            let info = try datasetInfo(object)
+            let size = H5Tget_size(type.id)
+            if cls == H5T_FLOAT, size == 4 || size == 8, H5Tget_order(type.id) == H5T_ORDER_LE,
+               let chunks = info.chunks, let rows = HDF5ChunkCodec.framesPerChunk(dims: info.shape, chunks: chunks),
+               (info.shape[0] + rows - 1) / rows > 1,
+               info.filters.count == 2 && info.filters[0] == "shuffle" && info.filters[1].hasPrefix("gzip")
+                || info.filters.count == 1 && info.filters[0].hasPrefix("gzip") {
+                let shuffled = info.filters.count == 2
+                let done = grid.storage.withUnsafeMutableBufferPointer { out in
+                    HDF5ChunkCodec.readFrames(dataset: d.id, dims: info.shape, framesPerChunk: rows,
+                                              elementSize: size, shuffled: shuffled, into: out.baseAddress!)
+                }
+                if done { return grid }
+            }
+            let xfer = HDF5Handle(try check(H5Pcreate(wb_h5p_dataset_xfer()), object, "read dataset"), kind: .propertyList)
+            let status: herr_t
+            if cls == H5T_FLOAT && H5Tget_size(type.id) == 4 {
+                // float32: read without HDF5's type conversion, widen in a vectorised loop.
+                var narrow = [Float](unsafeUninitializedCapacity: total) { _, n in n = total }
+                status = narrow.withUnsafeMutableBytes { buf in
+                    H5Dread(d.id, wb_h5t_native_float(), wb_h5s_all(), wb_h5s_all(), xfer.id, buf.baseAddress)
+                }
+                if status >= 0 {
+                    grid.storage.withUnsafeMutableBufferPointer { dst in
+                        narrow.withUnsafeBufferPointer { src in
+                            for i in 0..<src.count { dst[i] = Double(src[i]) }
+                        }
+                    }
+                }
+            } else {
+                status = grid.storage.withUnsafeMutableBytes { buf in
+                    H5Dread(d.id, wb_h5t_native_double(), wb_h5s_all(), wb_h5s_all(), xfer.id, buf.baseAddress)
+                }
             }
             try check(status, object, "read dataset")
         }

@@ -35,8 +35,17 @@ extension HDF5File {
                       attributes: [String: HDF5Value] = [:]) throws {
         let object = Self.normalized(path)
         let fileType = precision == .float64 ? wb_h5t_ieee_f64le() : wb_h5t_ieee_f32le()
-        try createDataset(object, dims: grid.shape.dimensions, fileType: fileType, elementSize: precision == .float64 ? 8 : 4,
+        let elementSize = precision == .float64 ? 8 : 4
+        let dims = grid.shape.dimensions
+        try createDataset(object, dims: dims, fileType: fileType, elementSize: elementSize,
                           compression: compression, chunks: chunks, operation: "write dataset") { d in
+            // Frame-chunked and compressed: shuffle + deflate the chunks in parallel (HDF5ChunkCodec).
+            if let level = compression, grid.count > 1,
+               let rows = HDF5ChunkCodec.framesPerChunk(dims: dims, chunks: chunks ?? Self.defaultChunks(for: dims, elementSize: elementSize)),
+               (dims[0] + rows - 1) / rows > 1,
+               HDF5ChunkCodec.writeFrames(grid, dataset: d.id, framesPerChunk: rows, elementSize: elementSize, level: level) {
+                return
+            }
             try grid.storage.withUnsafeBytes { buf in
                 try check(H5Dwrite(d.id, wb_h5t_native_double(), wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), buf.baseAddress),
                           object, "write dataset")

@@ -36,7 +36,7 @@ func time(reps: Int, _ body: () throws -> Void) rethrows -> Double {
 }
 
 let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "help"
-let threads = Int(argument("threads", "1"))!
+let threads = Int(argument("threads", "2"))!
 ComputeThreads.set(threads)
 let reps = Int(argument("reps", "3"))!
 
