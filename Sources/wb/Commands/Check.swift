@@ -48,9 +48,9 @@ struct CheckAdjoint: ParsableCommand {
         let (h, w) = try parsedSize()
         let ops = builtInOperatorsForCheck(height: h, width: w, depth: depth, seed: seed)
         var failed = 0
-        let nameWidth = min(60, ops.map { $0.name.count }.max() ?? 10)
+        let nameWidth = min(70, ops.map { $0.name.count }.max() ?? 10)
         if !json {
-            print("operator".padding(nameWidth) + "  mismatch      ratio         linearity     ok")
+            print("operator".padding(nameWidth) + "  mismatch   ratio−1    linearity  ok")
         }
         for (i, op) in ops.enumerated() {
             let r = adjointTest(op, trials: trials, seed: seed &+ UInt64(i) &* 7919)
@@ -61,17 +61,14 @@ struct CheckAdjoint: ParsableCommand {
                                         ("range", .string(op.range.description)), ("mismatch", .number(r.mismatch)),
                                         ("ratio", .number(r.ratio)), ("linearity", .number(r.linearityError)), ("ok", .bool(ok))]).serialized())
             } else {
-                print(r.name.padding(nameWidth) + "  " + sci(r.mismatch) + "  " + sci(r.ratio) + "  " + sci(r.linearityError) + "  " + (ok ? "yes" : "NO"))
+                print(r.name.padding(nameWidth) + "  " + sci(r.mismatch) + " " + sci(r.ratio - 1) + " " + sci(r.linearityError) + " " + (ok ? "yes" : "NO"))
             }
         }
         if !json { print("\(ops.count - failed) of \(ops.count) operators within \(sci(tolerance))") }
         if failed > 0 { throw ExitCode(1) }
     }
 
-    private func sci(_ v: Double) -> String {
-        let s = "\(v)"
-        return s.padding(12)
-    }
+    private func sci(_ v: Double) -> String { scientific(v).padding(10) }
 }
 
 extension String {

@@ -157,3 +157,21 @@ extension String {
         self = (d < 0 ? "-" : "") + s
     }
 }
+
+/// Scientific notation with `digits` decimals ("1.46e-17"), without Foundation.
+func scientific(_ v: Double, digits: Int = 2) -> String {
+    if v == 0 { return "0" }
+    if !v.isFinite { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    var e = 0
+    var m = abs(v)
+    while m >= 10 { m /= 10; e += 1 }
+    while m < 1 { m *= 10; e -= 1 }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    var r = (m * scale).rounded() / scale
+    if r >= 10 { r /= 10; e += 1 }
+    let ip = Int(r)
+    var frac = String(Int(((r - Double(ip)) * scale).rounded()))
+    while frac.count < digits { frac = "0" + frac }
+    return (v < 0 ? "-" : "") + "\(ip).\(frac)e\(e < 0 ? "-" : "+")\(abs(e) < 10 ? "0" : "")\(abs(e))"
+}
