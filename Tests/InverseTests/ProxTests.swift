@@ -158,3 +158,22 @@ import PropertyBased
         #expect(L1Norm(weight: 0.01).convexConjugateValue(z) == .infinity)
     }
 }
+
+/// The ``ConvexConjugate`` wrapper: f* as a functional, and (f*)* = f.
+@Suite struct ConvexConjugateTests {
+    @Test func wrapperSwapsProxAndValue() {
+        let base = GroupL21Norm(weight: 0.3)
+        let conj = ConvexConjugate(base)
+        let v = randomGrid(Shape(2, 5, 5), seed: 21)
+        var a = Grid(shape: v.shape), b = Grid(shape: v.shape)
+        conj.prox(v, stepSize: 0.7, into: &a)
+        base.projectOntoDualBall(v, into: &b)
+        #expect(a == b)
+        conj.proxConjugate(v, stepSize: 0.7, into: &a)
+        base.prox(v, stepSize: 0.7, into: &b)
+        #expect(a == b)
+        #expect(conj.value(a) == base.convexConjugateValue(a))
+        #expect(conj.convexConjugateValue(v) == base.value(v))
+        #expect(moreauResidual(conj, v, stepSize: 0.7) < 1e-14)
+    }
+}

@@ -105,29 +105,38 @@ import Glibc
 
     // MARK: primal–dual (ROF)
 
-    /// The ROF solution by an independent method: FISTA with adaptive restart on the dual problem
-    /// min_p ½‖y − ∇ᵀp‖² subject to p in the dual ball (Beck–Teboulle's fast gradient projection),
-    /// 20 000 iterations; x = y − ∇ᵀp. Returns x and the relative gap it certifies.
+    /// The ROF solution by an independent method: 20 000 iterations of FISTA with adaptive restart
+    /// on the dual problem (``TVDualSolver``). Returns x and the relative gap it certifies.
     static func rofReference(isotropic: Bool, lambda: Double, noisy: Grid) -> (solution: Grid, relativeGap: Double) {
-        let gradient = Gradient(shape: noisy.shape)
-        let data = SquaredL2Distance(target: noisy, operator: gradient.transposed, operatorNorm: 8.0.squareRoot())
-        func finish(_ p: Grid) -> (Grid, Double) {
-            var x = noisy; x.subtract(gradient.adjoint(p))
-            let primal = TVDenoising.objective(x, noisy: noisy, lambda: lambda, isotropic: isotropic)
-            let dual = 0.5 * noisy.squaredNorm - data.value(p)
-            return (x, (primal - dual) / primal)
+        func finish<R>(_ s: inout TVDualSolver<R>) -> (Grid, Double) {
+            for _ in 0..<20_000 { s.step() }
+            return (s.iterate, s.statistics().relativeGap!)
         }
         if isotropic {
-            var s = FISTA(smooth: data, nonsmooth: ConvexConjugate(GroupL21Norm(weight: lambda)),
-                          initialGuess: Grid(shape: gradient.range), restarts: true, computesObjective: false)
-            for _ in 0..<20_000 { s.step() }
-            return finish(s.iterate)
+            var s = TVDualSolver(noisy: noisy, regularizer: GroupL21Norm(weight: lambda))
+            return finish(&s)
         } else {
-            var s = FISTA(smooth: data, nonsmooth: ConvexConjugate(L1Norm(weight: lambda)),
-                          initialGuess: Grid(shape: gradient.range), restarts: true, computesObjective: false)
-            for _ in 0..<20_000 { s.step() }
-            return finish(s.iterate)
+            var s = TVDualSolver(noisy: noisy, regularizer: L1Norm(weight: lambda))
+            return finish(&s)
         }
+    }
+
+    @Test(arguments: [true, false])
+    func dualFISTAMethodCertifiesItsGap(isotropic: Bool) throws {
+        let (_, noisy) = piecewiseConstantImage(size: 16, seed: 17)
+        let lambda = 0.12
+        let (pd, _) = try TVDenoising.solve(noisy: noisy, lambda: lambda, isotropic: isotropic,
+                                            maxIterations: 20_000, relativeGapTolerance: 1e-12)
+        let optimum = TVDenoising.objective(pd, noisy: noisy, lambda: lambda, isotropic: isotropic)
+        var worst = -Double.infinity
+        let (x, report) = try TVDenoising.solve(noisy: noisy, lambda: lambda, isotropic: isotropic, maxIterations: 20_000,
+                                                relativeGapTolerance: 1e-12, method: .dualFISTA) { s in
+            worst = max(worst, s.objective! - optimum - s.gap!)
+        }
+        #expect(report.converged, "\(report.stopReason): \(report.final)")
+        record("ROF 16×16 \(isotropic ? "isotropic" : "anisotropic") dual FISTA: iterations to relative gap 1e-12", Double(report.final.iteration))
+        #expect(worst <= 1e-14 * optimum, "objective error exceeded the gap by \(worst)")
+        #expect(relativeError(x, pd) < 1e-6)
     }
 
     @Test(arguments: [true, false])
@@ -226,6 +235,60 @@ import Glibc
         #expect(report.final.gap! >= 0)
         // TV denoising preserves the mean (Neumann boundary: ∇ᵀ maps into zero-mean grids).
         #expect(abs(x.mean - volume.mean) < 1e-9)
+    }
+
+    @Test func oneStepMatchesHandComputedUpdates() {
+        // FISTA with L = 10 from x₀ = y₀, t₀ = 1: x_{k+1} = prox_{g/L}(y_k − ∇f(y_k)/L),
+        // t_{k+1} = (1 + sqrt(1 + 4t_k²))/2, y_{k+1} = x_{k+1} + (t_k − 1)/t_{k+1}·(x_{k+1} − x_k).
+        let (f, g, _) = Self.separableProblem()
+        let x0 = randomGrid(Shape(30), seed: 77)
+        var fista = FISTA(smooth: f, nonsmooth: g, initialGuess: x0)
+        func forwardBackward(_ y: Grid) -> Grid {
+            var z = y; z.axpy(-0.1, f.gradient(y)); return g.prox(z, stepSize: 0.1)
+        }
+        var x = x0, y = x0, t = 1.0
+        for k in 1...3 {
+            let next = forwardBackward(y)
+            let tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
+            y = next; y.scale(by: 1 + (t - 1) / tNext); y.axpy(-(t - 1) / tNext, x)
+            x = next; t = tNext
+            fista.step()
+            #expect(fista.iterate.maxAbsDifference(x) < 1e-14, "step \(k)")
+        }
+
+        // Chambolle–Pock, first step from (x₀, p₀ = 0), x̄₀ = x₀:
+        // p₁ = proj(σ∇x₀), x₁ = prox_{τG}(x₀ − τ∇ᵀp₁).
+        let (_, noisy) = piecewiseConstantImage(size: 8, seed: 2)
+        let lambda = 0.05
+        let grad = Gradient(shape: noisy.shape)
+        var pd = PrimalDual(primal: SquaredL2Distance(target: noisy), dual: GroupL21Norm(weight: lambda),
+                            operator: grad, initialGuess: noisy, operatorNorm: 8.0.squareRoot(), primalStrongConvexity: 0.35)
+        pd.step()
+        let tau = 1 / 8.0.squareRoot(), sigma = 1 / 8.0.squareRoot()
+        var p1 = grad(noisy); p1.scale(by: sigma)
+        p1 = GroupL21Norm(weight: lambda).proxConjugate(p1, stepSize: sigma)
+        var x1 = noisy; x1.axpy(-tau, grad.adjoint(p1))
+        x1 = SquaredL2Distance(target: noisy).prox(x1, stepSize: tau)
+        #expect(pd.dualIterate.maxAbsDifference(p1) < 1e-15)
+        #expect(pd.iterate.maxAbsDifference(x1) < 1e-15)
+        let theta = 1 / (1 + 2 * 0.35 * tau).squareRoot()
+        #expect(abs(pd.primalStepSize - theta * tau) < 1e-16 && abs(pd.dualStepSize - sigma / theta) < 1e-15)
+    }
+
+    @Test func conjugateGradientErrorDecreasesInEnergyNorm() {
+        // CG minimises the A-norm of the error over growing Krylov spaces: ‖e_k‖_A is non-increasing.
+        let a = DenseMatrix.randomSPD(size: 20, shift: 0.05, seed: 4)
+        let b = randomGrid(Shape(20), seed: 5)
+        let exact = a.solve(b)
+        var cg = ConjugateGradient(operator: a, rightHandSide: b, relativeTolerance: 0)
+        var previous = Double.infinity
+        for _ in 0..<20 {
+            cg.step()
+            var e = cg.iterate; e.subtract(exact)
+            let energy = a(e).dot(e).squareRoot()
+            #expect(energy <= previous * (1 + 1e-9) + 1e-12)
+            previous = energy
+        }
     }
 
     // MARK: L-BFGS

@@ -34,6 +34,13 @@ extension ProximableFunctional {
         x.axpby(1, v, -sigma)
     }
 
+    /// prox_{σf*}(v) into a new grid.
+    public func proxConjugate(_ v: Grid, stepSize sigma: Double) -> Grid {
+        var x = Grid(shape: v.shape)
+        proxConjugate(v, stepSize: sigma, into: &x)
+        return x
+    }
+
     /// prox_{τf}(v) into a new grid.
     public func prox(_ v: Grid, stepSize: Double) -> Grid {
         var x = Grid(shape: v.shape)
