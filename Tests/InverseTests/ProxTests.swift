@@ -108,6 +108,7 @@ import PropertyBased
             ("GroupL21", moreauResidual(GroupL21Norm(weight: 0.3), v, stepSize: tau)),
             ("Box", moreauResidual(BoxIndicator(lower: -0.2, upper: 0.5), v, stepSize: tau)),
             ("SquaredL2", moreauResidual(SquaredL2Distance(target: randomGrid(v.shape, seed: 8)), v, stepSize: tau)),
+            ("Zero", moreauResidual(ZeroFunctional(), v, stepSize: tau)),
         ]
         for (name, r) in residuals { #expect(r < 1e-14, "\(name), τ \(tau): residual \(r)") }
     }
@@ -126,6 +127,7 @@ import PropertyBased
         check(GroupL21Norm(weight: 0.7), "GroupL21")
         check(BoxIndicator(lower: -1, upper: 0.25), "Box")
         check(SquaredL2Distance(target: randomGrid(v.shape, seed: 11)), "SquaredL2")
+        check(ZeroFunctional(), "Zero")
     }
 
     @Test func nonExpansiveness() async {

@@ -82,8 +82,8 @@ import Glibc
         let a = DenseMatrix.random(rows: 30, columns: 20, seed: 5)
         let y = randomGrid(Shape(30), seed: 6)
         let lambda = 2.0
-        let l = operatorNorm(a, iterations: 500) * 1.01
-        let f = SquaredL2Distance(target: y, operator: a, operatorNorm: l)
+        let f = SquaredL2Distance.estimatingOperatorNorm(target: y, operator: a, iterations: 500, safetyFactor: 1.01)
+        #expect(abs(f.lipschitzConstant! - pow(operatorNorm(a, iterations: 500) * 1.01, 2)) < 1e-12 * f.lipschitzConstant!)
         let g = L1Norm(weight: lambda)
         var solver = FISTA(smooth: f, nonsmooth: g, initialGuess: Grid(shape: Shape(20)))
         let report = solver.run(maxIterations: 20_000, tolerance: 1e-14)
@@ -343,8 +343,7 @@ import Glibc
         let report = solver.run(maxIterations: 3000, tolerance: 1e-8)
         #expect(report.converged, "\(report.stopReason), ‖∇f‖ = \(report.final.residual!)")
         // FISTA (μ = 1) on the same problem agrees: ‖x − x̂‖ ≤ ‖∇h‖/μ.
-        var fista = FISTA(smooth: f, nonsmooth: BoxIndicator(lower: -.infinity, upper: .infinity),
-                          initialGuess: noisy, strongConvexity: 1)
+        var fista = FISTA(smooth: f, nonsmooth: ZeroFunctional(), initialGuess: noisy, strongConvexity: 1)
         _ = fista.run(maxIterations: 5000, tolerance: 1e-13)
         #expect(solver.iterate.squaredDistance(to: fista.iterate).squareRoot() < 1e-7)
     }

@@ -25,6 +25,15 @@ public struct SquaredL2Distance<Operator: LinearOperator>: SmoothFunctional {
         self.lipschitzConstant = operatorNorm.map { $0 * $0 }
     }
 
+    /// ½‖A x − y‖² with the Lipschitz constant from ‖A‖ estimated by ``operatorNorm(_:iterations:seed:)``
+    /// times `safetyFactor` (power iteration approaches ‖A‖ from below, so use a factor > 1 for step sizes).
+    public static func estimatingOperatorNorm(target: Grid, operator: Operator, iterations: Int = 100,
+                                              safetyFactor: Double = 1.05) -> SquaredL2Distance {
+        precondition(safetyFactor >= 1, "SquaredL2Distance: safety factor must be ≥ 1, got \(safetyFactor)")
+        let norm = operatorNorm(`operator`, iterations: iterations) * safetyFactor
+        return SquaredL2Distance(target: target, operator: `operator`, operatorNorm: norm)
+    }
+
     /// Scratch for A x − y: shape `A.range`.
     public var workspaceShape: Shape? { forwardOperator.range }
 

@@ -117,7 +117,7 @@ public struct FISTA<Smooth: SmoothFunctional, Nonsmooth: ProximableFunctional>: 
             let model = fy + gradient.dot(x) - gradient.dot(y) + 0.5 * lipschitzEstimate * x.squaredDistance(to: y)
             if fx <= model + 1e-12 * Swift.max(abs(fy), 1e-300) { break }
             attempts += 1
-            if attempts > 100 || !fx.isFinite && attempts > 60 {
+            if attempts > 100 {
                 breakdown = "backtracking did not satisfy the sufficient-decrease test (L = \(lipschitzEstimate))"
                 return
             }
