@@ -108,7 +108,7 @@ import Glibc
     /// The ROF solution by an independent method: 20 000 iterations of FISTA with adaptive restart
     /// on the dual problem (``TVDualSolver``). Returns x and the relative gap it certifies.
     static func rofReference(isotropic: Bool, lambda: Double, noisy: Grid) -> (solution: Grid, relativeGap: Double) {
-        func finish<R>(_ s: inout TVDualSolver<R>) -> (Grid, Double) {
+        func finish<R, K>(_ s: inout TVDualSolver<R, K>) -> (Grid, Double) {
             for _ in 0..<20_000 { s.step() }
             return (s.iterate, s.statistics().relativeGap!)
         }

@@ -4,7 +4,10 @@
 ///     TV(x) = Σ_p sqrt(Σ_a (∂_a x)_p²)  (isotropic, default)   or   Σ_p Σ_a |(∂_a x)_p|  (anisotropic),
 ///
 /// for images (rank 2) and volumes (rank 3), with the forward differences of ``Gradient``
-/// (Neumann boundary: the last difference along each axis is 0). λ has the meaning of
+/// (Neumann boundary: the last difference along each axis is 0). With a ``ChannelCoupling``, a
+/// rank-3 input is a stack of C images (C, H, W) instead, differenced per channel
+/// (``ChannelGradient2D``); isotropic TV then couples the channels in one norm per pixel
+/// (vectorial TV, Σ_p sqrt(Σ_c Σ_a (∂_a x_c)_p²)) or treats them separately (Σ_c Σ_p sqrt(Σ_a (∂_a x_c)_p²)). λ has the meaning of
 /// scikit-image's `denoise_tv_chambolle(weight=λ)` model (spec tv-foe-bilevel A.1).
 ///
 /// Solved by the accelerated Chambolle–Pock method (``PrimalDual``) with G(x) = ½‖x − y‖²
@@ -14,12 +17,20 @@
 /// primal–dual gap G(x) + F(∇x) + G*(−∇ᵀp) (F*(p) = 0 since p stays in the dual ball), which bounds
 /// objective(x) − min objective; the run stops when gap/objective ≤ the tolerance or at the cap.
 public enum TVDenoising {
-    /// The algorithm behind ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:monitor:)``.
+    /// The algorithm behind ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:channels:monitor:)``.
     public enum Method: String, Sendable, CaseIterable {
         /// Accelerated Chambolle–Pock (default).
         case primalDual
         /// FISTA with restarts on the dual problem (``TVDualSolver``).
         case dualFISTA
+    }
+
+    /// How the channels of a multichannel image (C, H, W) enter isotropic TV.
+    public enum ChannelCoupling: String, Sendable, CaseIterable {
+        /// One Euclidean norm over all channels and both directions per pixel (vectorial TV).
+        case vectorial
+        /// One isotropic TV per channel, summed (equivalent to denoising each channel alone).
+        case separate
     }
 
     /// γ = 0.35 in Chambolle–Pock's accelerated steps θ = 1/sqrt(1 + 2γτ). G = ½‖x − y‖² is
@@ -29,13 +40,13 @@ public enum TVDenoising {
     /// 375 / 2 610 with γ = 0.35 (and 1e-12 on 16² in 1 404 instead of > 30 000).
     public static let accelerationModulus = 0.35
 
-    /// Invalid input to ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:monitor:)``.
+    /// Invalid input to ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:channels:monitor:)``.
     public enum InputError: Error, Equatable, CustomStringConvertible {
         /// λ must be finite and > 0.
         case invalidWeight(Double)
         /// The image holds NaN or ±∞ at a flat index.
         case nonFiniteInput(index: Int, value: Double)
-        /// Only rank 2 (images) and 3 (volumes) are supported.
+        /// Only rank 2 (images) and 3 (volumes, or channel stacks with a coupling) are supported.
         case unsupportedRank(Int)
         /// The iteration cap must be ≥ 1.
         case invalidIterationCap(Int)
@@ -54,7 +65,7 @@ public enum TVDenoising {
         }
     }
 
-    /// Denoises `noisy` (rank 2 or 3) with weight λ by accelerated primal–dual iterations (or, with
+    /// Denoises `noisy` (rank 2 or 3; with `channels` set, a rank-3 (C, H, W) channel stack) with weight λ by accelerated primal–dual iterations (or, with
     /// `method: .dualFISTA`, restarted FISTA on the dual) until the relative primal–dual gap is ≤ `relativeGapTolerance` or `maxIterations` is reached.
     ///
     /// - Returns: the last iterate and the report; `report.stopReason == .maxIterations` means the
@@ -63,6 +74,7 @@ public enum TVDenoising {
     /// - Throws: ``InputError`` for λ ≤ 0, non-finite input, another rank, a cap < 1 or a bad tolerance.
     public static func solve(noisy: Grid, lambda: Double, isotropic: Bool = true, maxIterations: Int = 1000,
                              relativeGapTolerance: Double = 1e-5, method: Method = .primalDual,
+                             channels: ChannelCoupling? = nil,
                              monitor: (IterationStatistics) -> Void = { _ in }) throws -> (Grid, SolverReport) {
         guard lambda > 0, lambda.isFinite else { throw InputError.invalidWeight(lambda) }
         guard noisy.rank == 2 || noisy.rank == 3 else { throw InputError.unsupportedRank(noisy.rank) }
@@ -71,41 +83,59 @@ public enum TVDenoising {
         guard relativeGapTolerance >= 0, relativeGapTolerance.isFinite else {
             throw InputError.invalidTolerance(relativeGapTolerance)
         }
-        let gradient = Gradient(shape: noisy.shape)
-        let data = SquaredL2Distance(target: noisy)
-        let norm = (4 * Double(noisy.rank)).squareRoot()
-        switch (method, isotropic) {
-        case (.primalDual, true):
-            return run(data: data, regularizer: GroupL21Norm(weight: lambda), gradient: gradient, norm: norm,
-                       noisy: noisy, maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
-        case (.primalDual, false):
-            return run(data: data, regularizer: L1Norm(weight: lambda), gradient: gradient, norm: norm,
-                       noisy: noisy, maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
-        case (.dualFISTA, true):
-            var solver = TVDualSolver(noisy: noisy, regularizer: GroupL21Norm(weight: lambda))
-            let report = solver.run(maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
-            return (solver.iterate, report)
-        case (.dualFISTA, false):
-            var solver = TVDualSolver(noisy: noisy, regularizer: L1Norm(weight: lambda))
-            let report = solver.run(maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
-            return (solver.iterate, report)
+        if let coupling = channels {
+            guard noisy.rank == 3 else { throw InputError.unsupportedRank(noisy.rank) }
+            let k = ChannelGradient2D(channels: noisy.shape[0], height: noisy.shape[1], width: noisy.shape[2])
+            let components = coupling == .vectorial ? 2 * noisy.shape[0] : 2
+            if isotropic {
+                return dispatch(noisy: noisy, gradient: k, norm: 8.0.squareRoot(),
+                                regularizer: GroupL21Norm(weight: lambda, componentCount: components), method: method,
+                                maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
+            }
+            return dispatch(noisy: noisy, gradient: k, norm: 8.0.squareRoot(), regularizer: L1Norm(weight: lambda),
+                            method: method, maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
         }
+        let gradient = Gradient(shape: noisy.shape)
+        let norm = (4 * Double(noisy.rank)).squareRoot()
+        if isotropic {
+            return dispatch(noisy: noisy, gradient: gradient, norm: norm, regularizer: GroupL21Norm(weight: lambda),
+                            method: method, maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
+        }
+        return dispatch(noisy: noisy, gradient: gradient, norm: norm, regularizer: L1Norm(weight: lambda),
+                        method: method, maxIterations: maxIterations, tolerance: relativeGapTolerance, monitor: monitor)
     }
 
-    /// ½‖x − y‖² + λ·TV(x) (the objective the solver minimises).
-    public static func objective(_ x: Grid, noisy: Grid, lambda: Double, isotropic: Bool = true) -> Double {
-        let g = Gradient(shape: noisy.shape)(x.reshaped(noisy.shape))
-        let tv = isotropic ? GroupL21Norm(weight: lambda).value(g) : L1Norm(weight: lambda).value(g)
+    /// ½‖x − y‖² + λ·TV(x) (the objective the solver minimises), with the same `channels` meaning
+    /// as in ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:channels:monitor:)``.
+    public static func objective(_ x: Grid, noisy: Grid, lambda: Double, isotropic: Bool = true,
+                                 channels: ChannelCoupling? = nil) -> Double {
+        let field: Grid
+        var regularizer = GroupL21Norm(weight: lambda)
+        if let coupling = channels {
+            precondition(noisy.rank == 3, "TVDenoising.objective: channel stacks have rank 3, got \(noisy.shape)")
+            field = ChannelGradient2D(channels: noisy.shape[0], height: noisy.shape[1], width: noisy.shape[2])(x.reshaped(noisy.shape))
+            if coupling == .vectorial { regularizer = GroupL21Norm(weight: lambda, componentCount: 2 * noisy.shape[0]) }
+        } else {
+            field = Gradient(shape: noisy.shape)(x.reshaped(noisy.shape))
+        }
+        let tv = isotropic ? regularizer.value(field) : L1Norm(weight: lambda).value(field)
         return 0.5 * x.squaredDistance(to: noisy) + tv
     }
 
-    static func run<Regularizer: ProximableFunctional>(
-        data: SquaredL2Distance<IdentityOperator>, regularizer: Regularizer, gradient: Gradient, norm: Double,
-        noisy: Grid, maxIterations: Int, tolerance: Double, monitor: (IterationStatistics) -> Void
+    static func dispatch<Regularizer: ProximableFunctional & ConvexConjugateFunctional, Operator: LinearOperator>(
+        noisy: Grid, gradient: Operator, norm: Double, regularizer: Regularizer, method: Method,
+        maxIterations: Int, tolerance: Double, monitor: (IterationStatistics) -> Void
     ) -> (Grid, SolverReport) {
-        var solver = PrimalDual(primal: data, dual: regularizer, operator: gradient, initialGuess: noisy,
-                                operatorNorm: norm, primalStrongConvexity: accelerationModulus)
-        let report = solver.run(maxIterations: maxIterations, tolerance: tolerance, monitor: monitor)
-        return (solver.iterate, report)
+        switch method {
+        case .primalDual:
+            var solver = PrimalDual(primal: SquaredL2Distance(target: noisy), dual: regularizer, operator: gradient,
+                                    initialGuess: noisy, operatorNorm: norm, primalStrongConvexity: accelerationModulus)
+            let report = solver.run(maxIterations: maxIterations, tolerance: tolerance, monitor: monitor)
+            return (solver.iterate.reshaped(noisy.shape), report)
+        case .dualFISTA:
+            var solver = TVDualSolver(noisy: noisy, gradient: gradient, operatorNorm: norm, regularizer: regularizer)
+            let report = solver.run(maxIterations: maxIterations, tolerance: tolerance, monitor: monitor)
+            return (solver.iterate.reshaped(noisy.shape), report)
+        }
     }
 }

@@ -11,27 +11,32 @@
 ///
 /// ``hasConverged(tolerance:)``: relative gap ≤ tolerance. On small piecewise-constant images the
 /// restarts make the convergence linear in practice (16²: relative gap 1e-14 in ≈ 1 500 iterations).
-public struct TVDualSolver<Regularizer: ProximableFunctional & ConvexConjugateFunctional>: IterativeSolver {
+///
+/// Generic over the difference operator (``Gradient`` for images and volumes, ``ChannelGradient2D``
+/// for channel stacks).
+public struct TVDualSolver<Regularizer: ProximableFunctional & ConvexConjugateFunctional,
+                           GradientOperator: LinearOperator>: IterativeSolver {
     /// R (on the gradient field).
     public let regularizer: Regularizer
     let noisy: Grid
-    let gradientOperator: Gradient
-    var fista: FISTA<SquaredL2Distance<Adjoint<Gradient>>, ConvexConjugate<Regularizer>>
+    let gradientOperator: GradientOperator
+    var fista: FISTA<SquaredL2Distance<Adjoint<GradientOperator>>, ConvexConjugate<Regularizer>>
     var primal: Grid, previousPrimal: Grid, field: Grid
     let halfSquaredNormOfData: Double
     var lastStatistics: IterationStatistics
     /// FISTA's breakdown, if any.
     public var breakdown: String? { fista.breakdown }
 
-    /// The dual solver for `noisy` (rank 1–3) and R = `regularizer`, from p = 0 (x = y).
-    public init(noisy: Grid, regularizer: Regularizer, restarts: Bool = true) {
+    /// The dual solver for `noisy` with difference operator `gradient` (‖gradient‖ ≤ `operatorNorm`)
+    /// and R = `regularizer`, from p = 0 (x = y).
+    public init(noisy: Grid, gradient: GradientOperator, operatorNorm: Double, regularizer: Regularizer,
+                restarts: Bool = true) {
         precondition(noisy.isFinite, "TVDualSolver: input contains NaN or infinity")
-        let gradient = Gradient(shape: noisy.shape)
+        precondition(noisy.count == gradient.domain.count, "TVDualSolver: image \(noisy.shape), operator domain \(gradient.domain)")
         self.regularizer = regularizer
         self.noisy = noisy
         gradientOperator = gradient
-        let data = SquaredL2Distance(target: noisy, operator: gradient.transposed,
-                                     operatorNorm: (4 * Double(noisy.rank)).squareRoot())
+        let data = SquaredL2Distance(target: noisy, operator: gradient.transposed, operatorNorm: operatorNorm)
         fista = FISTA(smooth: data, nonsmooth: ConvexConjugate(regularizer), initialGuess: Grid(shape: gradient.range),
                       restarts: restarts, computesObjective: false)
         primal = noisy
@@ -73,5 +78,14 @@ public struct TVDualSolver<Regularizer: ProximableFunctional & ConvexConjugateFu
     /// Relative gap ≤ tolerance.
     public func hasConverged(tolerance: Double) -> Bool {
         lastStatistics.iteration > 0 && (lastStatistics.relativeGap ?? .infinity) <= tolerance
+    }
+}
+
+extension TVDualSolver where GradientOperator == Gradient {
+    /// The dual solver with the forward-difference ``Gradient`` of `noisy`'s shape (rank 1–3,
+    /// ‖∇‖² ≤ 4·rank).
+    public init(noisy: Grid, regularizer: Regularizer, restarts: Bool = true) {
+        self.init(noisy: noisy, gradient: Gradient(shape: noisy.shape),
+                  operatorNorm: (4 * Double(noisy.rank)).squareRoot(), regularizer: regularizer, restarts: restarts)
     }
 }

@@ -4,7 +4,9 @@ import Glibc
 
 /// The mixed norm f(g) = λ Σ_p ‖(g₁[p], …, g_c[p])‖₂ over grids of shape (c, …): the leading
 /// axis holds the c components of a vector field (e.g. the c = 2 or 3 gradient components), every
-/// other position p is one group. Isotropic TV is f(∇x).
+/// other position p is one group. Isotropic TV is f(∇x). With `componentCount` set, the storage is
+/// read as c = componentCount blocks of count/c elements instead (e.g. 2C for the channel-coupled
+/// TV of a (2, C, H, W) ``ChannelGradient2D`` field).
 ///
 /// - prox_{τf}(v)[·, p] = max(0, 1 − τλ/‖v[·, p]‖) · v[·, p] (group soft thresholding).
 /// - f* = indicator of the dual ball {‖z‖_{2,∞} = max_p ‖z[·, p]‖ ≤ λ};
@@ -13,15 +15,24 @@ import Glibc
 public struct GroupL21Norm: ProximableFunctional, ConvexConjugateFunctional {
     /// λ.
     public let weight: Double
+    /// The number of components per group, when not the leading dimension.
+    public let componentCount: Int?
 
-    /// λ Σ_p ‖g[·, p]‖₂ with λ = `weight` > 0.
-    public init(weight: Double = 1) {
+    /// λ Σ_p ‖g[·, p]‖₂ with λ = `weight` > 0; groups along the leading axis, or across
+    /// `componentCount` equal blocks of the storage.
+    public init(weight: Double = 1, componentCount: Int? = nil) {
         precondition(weight > 0 && weight.isFinite, "GroupL21Norm: weight must be finite and > 0, got \(weight)")
+        if let c = componentCount { precondition(c >= 1, "GroupL21Norm: componentCount must be ≥ 1, got \(c)") }
         self.weight = weight
+        self.componentCount = componentCount
     }
 
-    /// (components c, pixels per component N) of a grid of rank ≥ 2.
-    static func layout(_ g: Grid) -> (components: Int, pixels: Int) {
+    /// (components c, pixels per component N).
+    func layout(_ g: Grid) -> (components: Int, pixels: Int) {
+        if let c = componentCount {
+            precondition(g.count % c == 0, "GroupL21Norm: \(g.count) elements do not split into \(c) components")
+            return (c, g.count / c)
+        }
         precondition(g.rank >= 2, "GroupL21Norm: needs a grid of shape (components, …), got \(g.shape)")
         let c = g.shape[0]
         return (c, c == 0 ? 0 : g.count / c)
@@ -29,7 +40,7 @@ public struct GroupL21Norm: ProximableFunctional, ConvexConjugateFunctional {
 
     /// λ Σ_p sqrt(Σ_k g_k[p]²).
     public func value(_ g: Grid) -> Double {
-        let (c, n) = Self.layout(g)
+        let (c, n) = layout(g)
         return g.storage.withUnsafeBufferPointer { p in
             var total = 0.0
             for i in 0..<n {
@@ -46,7 +57,7 @@ public struct GroupL21Norm: ProximableFunctional, ConvexConjugateFunctional {
     /// scratch is needed; components are then written from last to first.
     func scaleGroups(_ v: Grid, into x: inout Grid, factor: (Double) -> Double) {
         precondition(v.shape == x.shape, "GroupL21Norm: \(v.shape) into \(x.shape)")
-        let (c, n) = Self.layout(v)
+        let (c, n) = layout(v)
         guard c > 0, n > 0 else { return }
         x.storage.withUnsafeMutableBufferPointer { o in
             v.storage.withUnsafeBufferPointer { s in
@@ -90,7 +101,7 @@ public struct GroupL21Norm: ProximableFunctional, ConvexConjugateFunctional {
 
     /// max_p ‖z[·, p]‖₂ (the dual norm ‖z‖_{2,∞}).
     public func dualNorm(_ z: Grid) -> Double {
-        let (c, n) = Self.layout(z)
+        let (c, n) = layout(z)
         return z.storage.withUnsafeBufferPointer { p in
             var m = 0.0
             for i in 0..<n {
