@@ -167,3 +167,30 @@ import Testing
         #expect(curvature <= model.lipschitzConstant!, "curvature \(curvature) vs bound \(model.lipschitzConstant!)")
     }
 }
+
+/// Hessians as operators: symmetric, positive semidefinite, usable by CG.
+@Suite struct HessianOperatorTests {
+    @Test func hessiansAreSymmetricAndCGSolvesTheShiftedSystem() {
+        let shape = Shape(10, 9)
+        let x = uniformGrid(shape, seed: 1)
+        let tv = SmoothedTV(shape: shape, weight: 0.2, smoothing: 0.1, isotropic: true)
+        let foe = SmoothFunctionalTests.foe(boundary: .reflect, height: 10, width: 9, size: 3, seed: 4)
+        func check<F: TwiceDifferentiableFunctional>(_ f: F, _ name: String) {
+            let h = f.hessian(at: x, shift: 1)
+            let r = adjointTest(h, trials: 3, seed: 2)
+            #expect(r.mismatch < 1e-13, "\(name): \(r)")
+            let v = randomGrid(shape, seed: 3)
+            #expect(h(v).dot(v) >= v.squaredNorm * (1 - 1e-12), "\(name): I + ∇²f must be ⪰ I")
+            // Solve (I + ∇²f(x)) q = b by CG and check the residual independently.
+            let b = randomGrid(shape, seed: 5)
+            var cg = ConjugateGradient(operator: h, rightHandSide: b, absoluteTolerance: 1e-11, relativeTolerance: 0)
+            let report = cg.run(maxIterations: 500, tolerance: 0)
+            #expect(report.converged, "\(name): \(report.stopReason)")
+            var residual = h(cg.iterate); residual.subtract(b)
+            #expect(residual.norm <= 1e-10, "\(name): residual \(residual.norm)")
+        }
+        check(tv, "SmoothedTV")
+        check(foe, "FieldOfExperts")
+        check(SquaredL2Distance(target: x, operator: GaussianBlur(shape: shape, sigma: 1)), "SquaredL2Distance(blur)")
+    }
+}
