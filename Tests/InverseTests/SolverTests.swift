@@ -213,6 +213,18 @@ import Glibc
         #expect(err < 1e-4, "\(report.stopReason): \(report.final)")
     }
 
+    @Test func primalDualGapInterval() {
+        let (_, noisy) = piecewiseConstantImage(size: 16)
+        var s = PrimalDual(primal: SquaredL2Distance(target: noisy), dual: GroupL21Norm(weight: 0.1),
+                           operator: Gradient(shape: noisy.shape), initialGuess: noisy, operatorNorm: 8.0.squareRoot(),
+                           primalStrongConvexity: 0.35, gapInterval: 10)
+        let report = s.run(maxIterations: 5000, tolerance: 1e-8)
+        #expect(report.converged)
+        #expect(report.final.iteration % 10 == 0)
+        #expect(report.history.allSatisfy { ($0.gap != nil) == ($0.iteration % 10 == 0) })
+        #expect(report.final.relativeGap! <= 1e-8)
+    }
+
     @Test func tvDenoisingRejectsBadInputAndReportsTheCap() throws {
         let (_, noisy) = piecewiseConstantImage(size: 16)
         #expect(throws: TVDenoising.InputError.invalidWeight(0)) { try TVDenoising.solve(noisy: noisy, lambda: 0) }
