@@ -238,6 +238,23 @@ import Glibc
         #expect(capped.final.relativeGap! > 1e-12)
     }
 
+    @Test func tvDenoisingLimits() throws {
+        // A constant image is its own denoised version (gap 0 at once).
+        let constant = Grid.image(height: 9, width: 11, repeating: 0.4)
+        let (c, cr) = try TVDenoising.solve(noisy: constant, lambda: 0.3, relativeGapTolerance: 1e-12)
+        #expect(cr.converged && cr.final.iteration == 1)
+        #expect(c.maxAbsDifference(constant) < 1e-15)
+        // A very large λ flattens the image to its mean (TV(x*) = 0 once λ ≥ ‖p‖ for the mean's dual p).
+        for method in TVDenoising.Method.allCases {
+            let (_, noisy) = piecewiseConstantImage(size: 16, seed: 5)
+            let (x, report) = try TVDenoising.solve(noisy: noisy, lambda: 100, maxIterations: 20_000,
+                                                    relativeGapTolerance: 1e-10, method: method)
+            #expect(report.converged, "\(method): \(report.stopReason)")
+            #expect(x.maxAbsDifference(Grid(shape: x.shape, repeating: noisy.mean)) < 1e-4, "\(method)")
+            #expect(abs(x.mean - noisy.mean) < 1e-12)
+        }
+    }
+
     @Test func tvDenoising3DVolume() throws {
         var volume = Grid.volume(depth: 6, height: 7, width: 8, repeating: 0.2)
         for i in 2..<5 { for j in 2..<6 { for k in 3..<7 { volume[i, j, k] = 0.9 } } }
