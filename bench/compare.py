@@ -10,7 +10,7 @@ import numpy as np
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True)
-p.add_argument("--rounds", type=int, default=5)
+p.add_argument("--rounds", type=int, default=9)
 p.add_argument("--quick", action="store_true", help="small sizes, 3 rounds (smoke test)")
 p.add_argument("--only", default="blur,hdf5,png")
 args = p.parse_args()
