@@ -43,7 +43,10 @@ struct Run: ParsableCommand {
                                     seedOverride: CommandLine.arguments.contains("--seed") ? common.seed : nil)
         let runner = PipelineRunner(spec: spec, common: common)
         if dryRun {
-            try runner.validateOutputs()
+            do { try runner.validateOutputs() } catch {
+                // A dry run reports what the real run would refuse, without failing on it.
+                printError("warning: \(error) — the real run will stop here")
+            }
             print(runner.plan())
             if common.json { print(spec.resolvedJSON) }
             return
