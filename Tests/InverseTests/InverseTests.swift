@@ -1,3 +1,0 @@
-import Testing
-@testable import Inverse
-@Test func inverseLinks() { #expect(inverseModuleVersion == imagingVersion) }
