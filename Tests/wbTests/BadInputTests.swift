@@ -269,4 +269,16 @@ import Imaging
         #expect(r.stderr.contains("warning: deblur tv did not converge in 2 iterations"), "\(r.stderr)")
         #expect(r.stdout.contains("converged=false"))
     }
+
+    @Test func nanInputToEachSolverTool() throws {
+        for args in [["denoise", "tv", "--lambda", "0.1"], ["deblur", "tv", "--lambda", "0.1"], ["denoise", "foe", "--model", "m.h5"]] {
+            try base.expectFailure(args + ["in.h5", "out.h5"], message: ["in.h5", "NaN"], output: "out.h5") { d in
+                var g = testImage()
+                g[5, 6] = .nan
+                try base.writeImage(d, "in.h5", g)
+                let model = try FieldOfExpertsModelFile(filters: Grid(shape: Shape(1, 3, 3), repeating: 0.1), weights: [0.1], smoothings: [0.1])
+                try model.write(to: d.file("m.h5"))
+            }
+        }
+    }
 }
