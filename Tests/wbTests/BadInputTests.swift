@@ -182,3 +182,103 @@ import Imaging
         try expectFailure(["sharpen", "a.png", "b.png"], code: 2, message: ["sharpen"])
     }
 }
+
+/// Bad input to the solver tools: a clear message and no output file.
+@Suite(.serialized) struct SolverToolBadInputTests {
+    let base = BadInputTests()
+
+    @Test func nonPositiveLambda() throws {
+        for lambda in ["0", "-0.5", "nan"] {
+            try base.expectFailure(["denoise", "tv", "--lambda=\(lambda)", "in.h5", "out.h5"], code: 2,
+                                   message: ["--lambda must be a finite number > 0"], output: "out.h5") { try base.writeImage($0) }
+        }
+    }
+
+    @Test func wrongRankForTV() throws {
+        try base.expectFailure(["denoise", "tv", "--lambda", "0.1", "in.h5", "out.h5"],
+                               message: ["in.h5", "rank 1"], output: "out.h5") { d in
+            try base.writeImage(d, "in.h5", Grid(shape: Shape(32), repeating: 0.5))
+        }
+    }
+
+    @Test func channelsNeedColourData() throws {
+        try base.expectFailure(["denoise", "tv", "--lambda", "0.1", "--channels", "vectorial", "in.h5", "out.h5"],
+                               message: ["--channels needs (y, x, c) colour data"], output: "out.h5") { try base.writeImage($0) }
+    }
+
+    @Test func missingModelFile() throws {
+        try base.expectFailure(["denoise", "foe", "--model", "nomodel.h5", "in.h5", "out.h5"],
+                               message: ["nomodel.h5", "no such file"], output: "out.h5") { try base.writeImage($0) }
+    }
+
+    @Test func modelWithoutSmoothings() throws {
+        try base.expectFailure(["denoise", "foe", "--model", "m.h5", "in.h5", "out.h5"],
+                               message: ["m.h5", "/model/smoothings is missing"], output: "out.h5") { d in
+            try base.writeImage(d)
+            let f = try HDF5File(d.file("m.h5"), mode: .create)
+            try f.createGroup("/model", attributes: ["model": .string("field-of-experts"), "version": .int(1)])
+            try f.write(Grid(shape: Shape(2, 3, 3), repeating: 0.1), to: "/model/filters")
+            try f.write(Grid(shape: Shape(2), repeating: 0.1), to: "/model/weights")
+            f.close()
+        }
+    }
+
+    @Test func notAModelFile() throws {
+        try base.expectFailure(["denoise", "foe", "--model", "in.h5", "in.h5", "out.h5"],
+                               message: ["in.h5", "no /model group"], output: "out.h5") { try base.writeImage($0) }
+    }
+
+    @Test func foeWarnsWhenCapIsHit() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try base.writeImage(dir)
+        #expect(try CLI.run(["foe-model", "m.h5"], in: dir.path).code == 0)
+        let r = try CLI.run(["denoise", "foe", "--model", "m.h5", "--max-iterations", "2", "in.h5", "out.h5"], in: dir.path)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: denoise foe did not converge in 2 iterations: residual"), "\(r.stderr)")
+        #expect(r.stdout.contains("converged=false"))
+    }
+
+    @Test func mismatchedKernelRank() throws {
+        try base.expectFailure(["deblur", "tv", "--lambda", "0.1", "--kernel", "k.h5", "in.h5", "out.h5"],
+                               message: ["--kernel k.h5", "rank 3", "rank 2"], output: "out.h5") { d in
+            try base.writeImage(d)
+            try base.writeImage(d, "k.h5", Grid(shape: Shape(3, 3, 3), repeating: 1.0 / 27))
+        }
+    }
+
+    @Test func kernelLargerThanImage() throws {
+        try base.expectFailure(["deblur", "tv", "--lambda", "0.1", "--kernel", "k.h5", "in.h5", "out.h5"],
+                               message: ["--kernel k.h5", "larger than the image"], output: "out.h5") { d in
+            try base.writeImage(d)
+            try base.writeImage(d, "k.h5", Grid(shape: Shape(33, 3), repeating: 0.01))
+        }
+    }
+
+    @Test func deblurNonPositiveLambda() throws {
+        try base.expectFailure(["deblur", "tv", "--lambda", "0", "in.h5", "out.h5"], code: 2,
+                               message: ["--lambda must be a finite number > 0"], output: "out.h5") { try base.writeImage($0) }
+    }
+
+    @Test func deblurWarnsWhenCapIsHit() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try base.writeImage(dir)
+        let r = try CLI.run(["deblur", "tv", "--lambda", "0.01", "--max-iterations", "2", "in.h5", "out.h5"], in: dir.path)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: deblur tv did not converge in 2 iterations"), "\(r.stderr)")
+        #expect(r.stdout.contains("converged=false"))
+    }
+
+    @Test func nanInputToEachSolverTool() throws {
+        for args in [["denoise", "tv", "--lambda", "0.1"], ["deblur", "tv", "--lambda", "0.1"], ["denoise", "foe", "--model", "m.h5"]] {
+            try base.expectFailure(args + ["in.h5", "out.h5"], message: ["in.h5", "NaN"], output: "out.h5") { d in
+                var g = testImage()
+                g[5, 6] = .nan
+                try base.writeImage(d, "in.h5", g)
+                let model = try FieldOfExpertsModelFile(filters: Grid(shape: Shape(1, 3, 3), repeating: 0.1), weights: [0.1], smoothings: [0.1])
+                try model.write(to: d.file("m.h5"))
+            }
+        }
+    }
+}

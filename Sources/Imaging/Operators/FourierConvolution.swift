@@ -96,6 +96,46 @@ public struct FourierConvolution: LinearOperator {
         RealFFT(shape: shape).filter(y, transfer: transfer, conjugate: true, into: &x)
     }
 
+    /// x ← (a·I + b·KᵀK)⁻¹ r, the solution of the shifted normal equations (a I + b KᵀK) x = r,
+    /// computed exactly in the Fourier domain as x = F⁻¹(F r / (a + b|H|²)) (K is circulant).
+    /// This is the proximal map of the least-squares term: prox_{τ·½‖K·−y‖²}(v) solves
+    /// (I + τKᵀK) x = v + τKᵀy. Requires a ≥ 0, b ≥ 0 and a + b|H|² > 0 at every frequency.
+    /// No allocation in steady state (plans and buffers come from the process-wide cache).
+    public func solveNormalEquations(_ r: Grid, identityWeight a: Double, normalWeight b: Double, into x: inout Grid) {
+        precondition(a >= 0 && b >= 0 && a.isFinite && b.isFinite,
+                     "FourierConvolution.solveNormalEquations: weights must be finite and ≥ 0, got \(a), \(b)")
+        let fft = RealFFT(shape: shape)
+        fft.loadSignal(r)
+        fft.executeForward()
+        let s = UnsafeMutableRawPointer(fft.spectrum).assumingMemoryBound(to: Double.self)
+        let sp = UnsafeSendablePointer(s)
+        transfer.withUnsafeBufferPointer { hb in
+            let hp = UnsafeSendableReadPointer(UnsafeRawPointer(hb.baseAddress!).assumingMemoryBound(to: Double.self))
+            parallelFor(count: hb.count, workPerItem: 6) { range in
+                let s = sp.base, h = hp.base
+                for k in range {
+                    let i = k &* 2
+                    let factor = 1 / (a + b * (h[i] * h[i] + h[i &+ 1] * h[i &+ 1]))
+                    s[i] *= factor
+                    s[i &+ 1] *= factor
+                }
+            }
+        }
+        fft.executeInverse()
+        fft.storeSignal(into: &x, scale: 1 / Double(shape.count))
+    }
+
+    /// min and max of |H|² over all frequencies (the extreme eigenvalues of KᵀK).
+    public var squaredTransferRange: ClosedRange<Double> {
+        var lo = Double.infinity, hi = 0.0
+        for h in transfer {
+            let m = h.real * h.real + h.imaginary * h.imaginary
+            lo = Swift.min(lo, m)
+            hi = Swift.max(hi, m)
+        }
+        return lo...hi
+    }
+
     /// "fourierConvolution2d(64×64, kernel 5×5)".
     public var name: String { label }
 }

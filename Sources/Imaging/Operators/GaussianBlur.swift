@@ -65,6 +65,9 @@ public struct GaussianBlur: LinearOperator {
         v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
     }
 
+    /// The same blur as a ``FourierConvolution`` (for solvers that work with its transfer function).
+    public var fourierConvolution: FourierConvolution { convolution }
+
     /// The signal shape.
     public var domain: Shape { convolution.shape }
     /// The signal shape.
