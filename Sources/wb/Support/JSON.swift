@@ -130,7 +130,7 @@ func formatNumber(_ d: Double) -> String {
         if s.hasSuffix(".") { s.removeLast() }
         return s
     }
-    return "\(d)"
+    return scientific(d, digits: 4)
 }
 
 extension String {
