@@ -155,6 +155,7 @@ import Imaging
           - {id: clean, tool: convert, inputs: ["clean.h5:/image"]}
           - {id: noisy, tool: noise, inputs: [clean], params: {sigma: 0.1}}
           - {id: denoised, tool: denoise-tv, inputs: [noisy], params: {lambda: 0.08, max_iterations: 300}}
+          - {id: aniso, tool: denoise-tv, inputs: [noisy], params: {lambda: 0.08, anisotropic: true, max_iterations: 300}}
           - {id: score, tool: metrics, inputs: [denoised, clean]}
           - {id: before, tool: metrics, inputs: [noisy, clean]}
         outputs: {file: out.h5, default: denoised}
@@ -167,6 +168,10 @@ import Imaging
         let x = try f.readGrid("/entry/denoised/data"), y = try f.readGrid("/entry/noisy/data")
         #expect(psnr(x, clean) > psnr(y, clean) + 3)
         #expect(f.isDataset("/entry/process/convergence/relative_gap"))
+        // Each solver step keeps its own history; `convergence` is the default step's.
+        let own = try f.readGrid("/entry/process/convergence_denoised/relative_gap")
+        #expect(try f.readGrid("/entry/process/convergence/relative_gap") == own)
+        #expect(f.isDataset("/entry/process/convergence_aniso/relative_gap"))
         #expect(try f.attribute("wb_tool", of: "/entry/denoised")?.stringValue == "denoise-tv")
     }
 

@@ -100,7 +100,16 @@ public enum NeXus {
         guard names.contains(document.defaultResult) else {
             throw bad("default result '\(document.defaultResult)' is not one of \(document.results.map(\.name))")
         }
-        if let c = document.convergence, let first = c.columns.first {
+        var histories = document.convergence.map { [$0] } ?? []
+        var historyNames = Set<String>()
+        for named in document.namedConvergence {
+            guard validName(named.name), historyNames.insert(named.name).inserted else {
+                throw bad("invalid or repeated convergence name '\(named.name)'")
+            }
+            histories.append(named.history)
+        }
+        for c in histories {
+            guard let first = c.columns.first else { continue }
             for col in c.columns {
                 guard validName(col.name) else { throw bad("invalid convergence column name '\(col.name)'") }
                 guard col.values.count == first.values.count else {
@@ -148,8 +157,21 @@ public enum NeXus {
         if let seed = prov.seed { try file.writeUInt64(seed, to: "\(p)/seed") }
         try file.writeValue(.strings(prov.inputs), to: "\(p)/input_files")
         try file.writeValue(.strings(hashes), to: "\(p)/input_sha256")
-        if let history = document.convergence, !history.columns.isEmpty {
-            let c = "\(p)/convergence"
+        if let history = document.convergence { try writeHistory(history, at: "\(p)/convergence", in: file) }
+        for named in document.namedConvergence {
+            try writeHistory(named.history, at: "\(p)/convergence_\(named.name)", in: file)
+        }
+        if !document.summary.isEmpty {
+            var attributes = document.summary
+            attributes["NX_class"] = .string("NXcollection")
+            try file.createGroup("\(p)/summary", attributes: attributes)
+        }
+    }
+
+    /// One solver history as an NXdata group: `iteration` as the axis when present, the first
+    /// other column as the signal, the rest as auxiliary signals.
+    static func writeHistory(_ history: ConvergenceHistory, at c: String, in file: HDF5File) throws {
+        if !history.columns.isEmpty {
             let signals = history.columns.map(\.name).filter { $0 != "iteration" }
             let hasIteration = signals.count < history.columns.count
             var attributes: [String: HDF5Value] = ["NX_class": .string("NXdata"),
@@ -162,11 +184,6 @@ public enum NeXus {
                 try file.write(Grid(shape: Shape(col.values.count), storage: col.values), to: "\(c)/\(col.name)",
                                compression: 4)
             }
-        }
-        if !document.summary.isEmpty {
-            var attributes = document.summary
-            attributes["NX_class"] = .string("NXcollection")
-            try file.createGroup("\(p)/summary", attributes: attributes)
         }
     }
 

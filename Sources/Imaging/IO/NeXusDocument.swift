@@ -13,6 +13,9 @@ public struct NeXusDocument: Sendable {
     public var convergence: ConvergenceHistory?
     /// Scalar summary values (metrics …) for `/entry/process/summary`.
     public var summary: [String: HDF5Value] = [:]
+    /// Further named solver histories (e.g. one per pipeline step), each written as
+    /// `/entry/process/convergence_<name>` in the same NXdata layout as ``convergence``.
+    public var namedConvergence: [(name: String, history: ConvergenceHistory)] = []
 
     /// A document; `defaultResult` defaults to the first result's name.
     public init(results: [NXData], defaultResult: String? = nil, provenance: Provenance,

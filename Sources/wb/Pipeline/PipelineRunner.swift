@@ -73,11 +73,15 @@ struct PipelineRunner {
             ?? groups.last!.name
         var summary: [String: HDF5Value] = [:]
         for (id, items) in summaryOnly { for i in items { summary["\(id).\(i.name)"] = i.hdf5Value } }
-        let convergence = spec.steps.reversed().compactMap { results[$0.id]?.convergence }.first
-        let doc = NeXusDocument(results: groups, defaultResult: defaultName,
+        // Every solver step's history as convergence_<id>; `convergence` itself is the default
+        // step's history, or the last one's.
+        let histories = spec.steps.compactMap { s in results[s.id]?.convergence.map { (name: s.id, history: $0) } }
+        let convergence = results[defaultName]?.convergence ?? histories.last?.history
+        var doc = NeXusDocument(results: groups, defaultResult: defaultName,
             provenance: Provenance(commandLine: OutputWriter.commandLine, parameters: spec.resolvedJSON,
                                    seed: spec.seed, inputs: spec.inputFiles),
             convergence: convergence, summary: summary)
+        doc.namedConvergence = histories
         try NeXus.write(doc, to: spec.outputFile)
         for id in spec.pngSteps {
             guard let r = results[id], let g = r.grid else {
