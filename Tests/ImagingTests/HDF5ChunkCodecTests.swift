@@ -59,3 +59,33 @@ import Foundation
         #expect(try roundTrip(g, precision: .float64, chunks: [1, 10, 10], compression: nil, writeFast: true, readFast: true) == g)
     }
 }
+
+extension HDF5ChunkCodecTests {
+    /// The fused kernels equal narrowing + HDF5's shuffle (and its inverse + widening),
+    /// including the zero padding of a partial chunk.
+    @Test(arguments: [4, 8])
+    func fusedKernelsMatchShuffle(elementSize: Int) {
+        var rng = RandomSource(seed: 77)
+        let n = 37, valid = 29
+        let values = (0..<valid).map { _ in rng.gaussian() * 1e3 }
+        // Reference: narrow (or copy) into a zero-padded chunk, then shuffle.
+        var raw = [UInt8](repeating: 0, count: n * elementSize)
+        raw.withUnsafeMutableBytes { r in
+            for i in 0..<valid {
+                if elementSize == 4 { r.storeBytes(of: Float(values[i]).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+                else { r.storeBytes(of: values[i].bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+            }
+        }
+        var expected = [UInt8](repeating: 0, count: raw.count)
+        raw.withUnsafeBytes { s in expected.withUnsafeMutableBytes { d in HDF5ChunkCodec.shuffle(s.baseAddress!, d.baseAddress!, elements: n, elementSize: elementSize) } }
+        var fused = [UInt8](repeating: 0xAB, count: raw.count)
+        values.withUnsafeBufferPointer { v in
+            fused.withUnsafeMutableBytes { d in HDF5ChunkCodec.encodeShuffled(v.baseAddress!, count: valid, planeLength: n, elementSize: elementSize, into: d.baseAddress!) }
+        }
+        #expect(fused == expected)
+        var back = [Double](repeating: .nan, count: valid)
+        fused.withUnsafeBytes { s in back.withUnsafeMutableBufferPointer { d in HDF5ChunkCodec.decodeShuffled(s.baseAddress!, count: valid, planeLength: n, elementSize: elementSize, into: d.baseAddress!) } }
+        let want = elementSize == 4 ? values.map { Double(Float($0)) } : values
+        #expect(back == want)
+    }
+}

@@ -23,17 +23,7 @@ enum HDF5ChunkCodec {
         return chunks[0]
     }
 
-    /// Element conversion between the grid (Double) and the file's float type.
-    private static func encode(_ src: UnsafePointer<Double>, count n: Int, elementSize: Int,
-                               into dst: UnsafeMutableRawPointer) {
-        if elementSize == 4 {
-            let d = dst.assumingMemoryBound(to: Float.self)
-            for i in 0..<n { d[i] = Float(src[i]) }
-        } else {
-            dst.copyMemory(from: src, byteCount: n * 8)
-        }
-    }
-
+    /// Widening of an unshuffled chunk (the deflate-only layout) to Double.
     private static func decode(_ src: UnsafeRawPointer, count n: Int, elementSize: Int,
                                into dst: UnsafeMutablePointer<Double>) {
         if elementSize == 4 {
@@ -41,6 +31,46 @@ enum HDF5ChunkCodec {
             for i in 0..<n { dst[i] = Double(s[i]) }
         } else {
             dst.update(from: src.assumingMemoryBound(to: Double.self), count: n)
+        }
+    }
+
+    /// Fused shuffle + narrowing: element i of `src` (as the file's float type) goes byte by
+    /// byte to planes j·n + i of `dst` (little-endian byte order), in one sequential pass.
+    static func encodeShuffled(_ src: UnsafePointer<Double>, count valid: Int, planeLength n: Int,
+                               elementSize: Int, into dst: UnsafeMutableRawPointer) {
+        let b = dst.assumingMemoryBound(to: UInt8.self)
+        if elementSize == 4 {
+            let p0 = b, p1 = b + n, p2 = b + 2 &* n, p3 = b + 3 &* n
+            for i in 0..<valid {
+                let v = Float(src[i]).bitPattern.littleEndian
+                p0[i] = UInt8(truncatingIfNeeded: v); p1[i] = UInt8(truncatingIfNeeded: v >> 8)
+                p2[i] = UInt8(truncatingIfNeeded: v >> 16); p3[i] = UInt8(truncatingIfNeeded: v >> 24)
+            }
+        } else {
+            for i in 0..<valid {
+                let v = src[i].bitPattern.littleEndian
+                for j in 0..<8 { b[j &* n &+ i] = UInt8(truncatingIfNeeded: v >> UInt64(8 &* j)) }
+            }
+        }
+        if valid < n { for j in 0..<elementSize { (b + j &* n + valid).initialize(repeating: 0, count: n - valid) } }
+    }
+
+    /// Fused unshuffle + widening: the inverse of ``encodeShuffled``.
+    static func decodeShuffled(_ src: UnsafeRawPointer, count valid: Int, planeLength n: Int,
+                               elementSize: Int, into dst: UnsafeMutablePointer<Double>) {
+        let b = src.assumingMemoryBound(to: UInt8.self)
+        if elementSize == 4 {
+            let p0 = b, p1 = b + n, p2 = b + 2 &* n, p3 = b + 3 &* n
+            for i in 0..<valid {
+                let v = UInt32(p0[i]) | UInt32(p1[i]) << 8 | UInt32(p2[i]) << 16 | UInt32(p3[i]) << 24
+                dst[i] = Double(Float(bitPattern: UInt32(littleEndian: v)))
+            }
+        } else {
+            for i in 0..<valid {
+                var v: UInt64 = 0
+                for j in 0..<8 { v |= UInt64(b[j &* n &+ i]) << UInt64(8 &* j) }
+                dst[i] = Double(bitPattern: UInt64(littleEndian: v))
+            }
         }
     }
 
@@ -101,12 +131,9 @@ enum HDF5ChunkCodec {
                         let chunk = start + k
                         let frameStart = chunk * rows
                         let valid = Swift.min(rows, dims[0] - frameStart) * frameElements
-                        // Partial last chunk: HDF5 stores full chunks; pad with zeros.
-                        if valid < chunkElements {
-                            slot.raw.initializeMemory(as: UInt8.self, repeating: 0, count: chunkBytes)
-                        }
-                        encode(base.base + frameStart * frameElements, count: valid, elementSize: elementSize, into: slot.raw)
-                        shuffle(slot.raw, slot.shuffled, elements: chunkElements, elementSize: elementSize)
+                        // Partial last chunk: HDF5 stores full chunks; the padding is zeros.
+                        encodeShuffled(base.base + frameStart * frameElements, count: valid, planeLength: chunkElements,
+                                       elementSize: elementSize, into: slot.shuffled)
                         var size = uLongf(slot.packedCapacity)
                         let rc = compress2(slot.packed.assumingMemoryBound(to: Bytef.self), &size,
                                            slot.shuffled.assumingMemoryBound(to: Bytef.self), uLong(chunkBytes), Int32(level))
@@ -182,10 +209,14 @@ enum HDF5ChunkCodec {
                                         sources[k]!.base, uLong(slot.packedCapacity))
                     slot.failed = rc != Z_OK || Int(size) != chunkBytes
                     if !slot.failed {
-                        if shuffled { unshuffle(slot.shuffled, slot.raw, elements: chunkElements, elementSize: elementSize) }
                         let frameStart = (start + k) * rows
                         let valid = Swift.min(rows, dims[0] - frameStart) * frameElements
-                        decode(slot.raw, count: valid, elementSize: elementSize, into: target.base + frameStart * frameElements)
+                        if shuffled {
+                            decodeShuffled(slot.shuffled, count: valid, planeLength: chunkElements, elementSize: elementSize,
+                                           into: target.base + frameStart * frameElements)
+                        } else {
+                            decode(slot.raw, count: valid, elementSize: elementSize, into: target.base + frameStart * frameElements)
+                        }
                     }
                     slotPointer.base[k] = slot
                 }
