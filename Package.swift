@@ -33,7 +33,7 @@ let package = Package(
             "Imaging", "Inverse",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams")]),
-        .executableTarget(name: "wb-bench", dependencies: ["Imaging", "CFFTW"],
+        .executableTarget(name: "wb-bench", dependencies: ["Imaging", "Inverse", "CFFTW"],
                           path: "bench/Sources/wb-bench"),
         .testTarget(name: "ImagingTests", dependencies: [
             "Imaging", .product(name: "PropertyBased", package: "swift-property-based")],
