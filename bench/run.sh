@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks of issue 2 (docs/benchmarks.md): FFT blur vs bare FFTW and scipy.fft, HDF5 vs h5py,
-# 16-bit PNG vs Pillow. Peers are installed into a virtual environment under .build/.
-# Usage: bash bench/run.sh [--quick]   (from the repository root)
+# Benchmarks of issues 2 and 3 (docs/benchmarks.md): FFT blur vs bare FFTW and scipy.fft, HDF5 vs h5py,
+# 16-bit PNG vs Pillow (bench/compare.py); TV denoising vs scikit-image, PyProximal and BART rof
+# (bench/tv.py, `--only tv`). Peers are installed into a virtual environment under .build/
+# (BART is the Debian package `bart`: apt-get install bart; the TV table says when it is missing).
+# Usage: bash bench/run.sh [--quick] [--only blur,hdf5,png | --only tv]   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.build/bench-venv
@@ -9,7 +11,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
 fi
-"$VENV/bin/pip" install -q numpy scipy h5py pillow scikit-image >/dev/null
+"$VENV/bin/pip" install -q numpy scipy h5py pillow scikit-image pyproximal >/dev/null
 swift build -c release --product wb-bench >/dev/null
 swift build -c release --product wb >/dev/null
-"$VENV/bin/python" bench/compare.py --bin .build/release/wb-bench "$@"
+if [[ " $* " == *" --only tv "* ]]; then
+  "$VENV/bin/python" bench/tv.py --bin .build/release/wb-bench "$@"
+else
+  "$VENV/bin/python" bench/compare.py --bin .build/release/wb-bench "$@"
+fi

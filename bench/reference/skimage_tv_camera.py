@@ -58,7 +58,7 @@ def main():
             noisy = np.array(f["/entry/" + f["/entry"].attrs["default"] + "/data"], dtype=np.float64)
     print(f"scikit-image {skimage.__version__}, image {noisy.shape}, noisy PSNR {psnr(noisy, clean):.6f} dB")
     previous = None
-    for iterations in [200, 1000, 3000, 6000]  # 6000: ≈ 100 s:
+    for iterations in [200, 1000, 3000, 6000]:  # 6000: ≈ 100 s
         u = denoise_tv_chambolle(noisy, weight=WEIGHT, eps=0.0, max_num_iter=iterations)
         e = objective(u, noisy)
         change = "" if previous is None else f"  |u - u_prev|_max {np.abs(u - previous).max():.3e}"

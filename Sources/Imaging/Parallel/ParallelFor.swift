@@ -93,3 +93,29 @@ extension Grid {
         }
     }
 }
+
+/// Base pointers of caller-owned buffers handed to the workers of
+/// ``parallelFor(count:workPerItem:sharing:_:)``: the public form of wb's one audited escape hatch
+/// for parallel loops, for solvers outside Imaging that keep their work buffers as raw storage.
+///
+/// Contract (the caller's, as for ``UnsafeSendablePointer``): the memory stays allocated for the
+/// whole loop, and during one loop every element is written by at most one worker and not read by
+/// any other (workers own disjoint item ranges; reading elements nobody writes in that loop is fine).
+public struct SharedBuffers<Element>: @unchecked Sendable {
+    /// The base pointers, in the order given to ``init(_:)``.
+    public let pointers: [UnsafeMutablePointer<Element>]
+    /// Wraps `pointers` (built once, outside any hot loop: the array is not copied per loop).
+    public init(_ pointers: [UnsafeMutablePointer<Element>]) { self.pointers = pointers }
+    /// The `i`-th base pointer.
+    @inlinable public subscript(i: Int) -> UnsafeMutablePointer<Element> { pointers[i] }
+}
+
+/// Runs `body(range, buffers)` over disjoint chunks of `0..<count` on ``ComputeThreads/count``
+/// threads, as ``parallelFor(count:workPerItem:_:)``, giving each worker the base pointers of
+/// `buffers`. The body must write only elements belonging to the items of its range (see
+/// ``SharedBuffers`` for the full contract).
+@inlinable
+public func parallelFor<Element>(count: Int, workPerItem: Int = 1, sharing buffers: SharedBuffers<Element>,
+                                 _ body: @Sendable (Range<Int>, SharedBuffers<Element>) -> Void) {
+    parallelFor(count: count, workPerItem: workPerItem) { range in body(range, buffers) }
+}

@@ -191,6 +191,103 @@ case "calibration":
         let t = time(reps: reps) { let r = solver.run(); done = r.iterations; blackHole(r) }
         print("{\"mode\":\"calibration-iteration\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"threads\":\(threads),\"iterations\":\(done),\"seconds_per_iteration\":\(t / Double(max(done, 1)))}")
     }
+case "tv-input":
+    // The benchmark input: camera.png and its seeded noisy version (wb's generator), raw float64.
+    let clean = try PNG.read(argument("image", "data/images/camera.png"), channels: .gray)
+    let sigma = Double(argument("sigma", "0.1"))!, seed = UInt64(argument("seed", "0"))!
+    let noisy = try Noise.add(.gaussian(sigma: sigma), to: clean, seed: seed)
+    for (grid, path) in [(clean, argument("clean", "/tmp/wb-tv-clean.f64")), (noisy, argument("noisy", "/tmp/wb-tv-noisy.f64"))] {
+        guard let f = fopen(path, "wb") else { fatalError("wb-bench: cannot write \(path)") }
+        _ = grid.storage.withUnsafeBufferPointer { fwrite($0.baseAddress!, 8, $0.count, f) }
+        fclose(f)
+    }
+    print("{\"mode\":\"tv-input\",\"height\":\(clean.shape[0]),\"width\":\(clean.shape[1])}")
+case "tv":
+    // ROF denoising (½‖x − y‖² + λ TV(x), isotropic) of a raw float64 image with wb's solvers:
+    //   time to reach an objective ≤ --target (gap and objective every --gap-every iterations,
+    //   included in the time), the objective reached within --budget seconds, PSNR at the target,
+    //   and seconds per iteration (no gap) of the fused kernel and of the generic PrimalDual.
+    func readRaw(_ path: String, _ h: Int, _ w: Int) -> Grid {
+        guard let f = fopen(path, "rb") else { fatalError("wb-bench: cannot open \(path)") }
+        var g = Grid.image(height: h, width: w)
+        let got = g.storage.withUnsafeMutableBufferPointer { fread($0.baseAddress!, 8, $0.count, f) }
+        fclose(f)
+        precondition(got == h * w, "wb-bench: \(path) is too short")
+        return g
+    }
+    let h = Int(argument("height", "512"))!, w = Int(argument("width", "512"))!
+    let noisy = readRaw(argument("noisy", "/tmp/wb-tv-noisy.f64"), h, w)
+    let clean = readRaw(argument("clean", "/tmp/wb-tv-clean.f64"), h, w)
+    let lambda = Double(argument("lambda", "0.1"))!
+    let target = Double(argument("target", "0"))!, budget = Double(argument("budget", "0"))!
+    let gapEvery = Int(argument("gap-every", "5"))!
+    let perIteration = Int(argument("iterations", "100"))!
+    // Warm-up (thread pool, page faults).
+    var warm = ROFPrimalDual(noisy: noisy, lambda: lambda, gapInterval: 1_000_000)
+    for _ in 0..<10 { warm.step() }
+    // Seconds per iteration, fused kernel without gap, and with the gap every iteration.
+    func secondsPerIteration(gapInterval: Int) -> Double {
+        var s = ROFPrimalDual(noisy: noisy, lambda: lambda, gapInterval: gapInterval)
+        let t = now()
+        for _ in 0..<perIteration { s.step() }
+        return (now() - t) / Double(perIteration)
+    }
+    var fusedBest = Double.infinity, fusedGapBest = Double.infinity
+    for _ in 0..<reps {
+        fusedBest = min(fusedBest, secondsPerIteration(gapInterval: 1_000_000))
+        fusedGapBest = min(fusedGapBest, secondsPerIteration(gapInterval: 1))
+    }
+    var genericBest = Double.infinity
+    if argument("generic", "1") == "1" {
+        for _ in 0..<reps {
+            var g = PrimalDual(primal: SquaredL2Distance(target: noisy), dual: GroupL21Norm(weight: lambda),
+                               operator: Gradient(shape: noisy.shape), initialGuess: noisy, operatorNorm: 8.0.squareRoot(),
+                               primalStrongConvexity: TVDenoising.accelerationModulus, gapInterval: 1_000_000)
+            let n = max(perIteration / 5, 10)
+            let t = now()
+            for _ in 0..<n { g.step() }
+            genericBest = min(genericBest, (now() - t) / Double(n))
+        }
+    }
+    // Time to the target objective (best of reps), with the PSNR and gap there.
+    var toTarget = Double.infinity, iterations = 0, psnr = 0.0, objective = 0.0, gap = 0.0
+    if target > 0 {
+        for _ in 0..<reps {
+            var s = ROFPrimalDual(noisy: noisy, lambda: lambda, gapInterval: gapEvery)
+            let t = now()
+            while true {
+                s.step()
+                if let o = s.statistics().objective, o <= target { break }
+                precondition(s.statistics().iteration < 100_000, "wb-bench tv: target \(target) not reached")
+            }
+            let elapsed = now() - t
+            if elapsed < toTarget {
+                toTarget = elapsed
+                iterations = s.statistics().iteration
+                objective = s.statistics().objective!
+                gap = s.statistics().gap!
+                psnr = Metrics.psnr(s.iterate, reference: clean, dataRange: 1)
+            }
+        }
+    }
+    // Objective reached within the budget (stop at the first iteration whose end passes it;
+    // the objective is evaluated after the clock stops).
+    var inBudget = 0.0, budgetIterations = 0, budgetPSNR = 0.0
+    if budget > 0 {
+        var s = ROFPrimalDual(noisy: noisy, lambda: lambda, gapInterval: 1_000_000)
+        let t = now()
+        while now() - t < budget { s.step() }
+        let x = s.iterate
+        inBudget = TVDenoising.objective(x, noisy: noisy, lambda: lambda)
+        budgetIterations = s.statistics().iteration
+        budgetPSNR = Metrics.psnr(x, reference: clean, dataRange: 1)
+    }
+    print("{\"mode\":\"tv\",\"threads\":\(threads),\"fused_seconds_per_iteration\":\(fusedBest),"
+          + "\"fused_gap_seconds_per_iteration\":\(fusedGapBest),\"generic_seconds_per_iteration\":\(genericBest),"
+          + "\"target\":\(target),\"seconds_to_target\":\(toTarget),\"iterations_to_target\":\(iterations),"
+          + "\"objective_at_target\":\(objective),\"gap_at_target\":\(gap),\"psnr_at_target\":\(psnr),"
+          + "\"budget\":\(budget),\"objective_in_budget\":\(inBudget),\"iterations_in_budget\":\(budgetIterations),"
+          + "\"psnr_in_budget\":\(budgetPSNR)}")
 default:
-    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [--n N --m M --p P --rho R --trials T --sensing gaussian|convolution --max-iterations K]")
+    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration|tv-input|tv [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|convolution --max-iterations K] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
 }
