@@ -31,32 +31,7 @@ import Imaging
 /// Every iteration reports the objective; ``IterationStatistics/residual`` holds the KKT residual.
 public enum TVDeblurring {
     /// Invalid input to ``solve(blurred:blur:lambda:isotropic:maxIterations:relativeTolerance:monitor:)``.
-    public enum InputError: Error, Equatable, CustomStringConvertible {
-        /// λ must be finite and > 0.
-        case invalidWeight(Double)
-        /// The image holds NaN or ±∞ at a flat index.
-        case nonFiniteInput(index: Int, value: Double)
-        /// Only rank 2 and 3 are supported.
-        case unsupportedRank(Int)
-        /// The blur's shape differs from the image's.
-        case shapeMismatch(image: Shape, blur: Shape)
-        /// The iteration cap must be ≥ 1.
-        case invalidIterationCap(Int)
-        /// The tolerance must be finite and ≥ 0.
-        case invalidTolerance(Double)
-
-        /// A one-line explanation.
-        public var description: String {
-            switch self {
-            case .invalidWeight(let l): return "TV weight λ must be finite and > 0, got \(l)"
-            case .nonFiniteInput(let i, let v): return "input holds \(v) at flat index \(i)"
-            case .unsupportedRank(let r): return "TV deblurring needs a 2-D image or a 3-D volume, got rank \(r)"
-            case .shapeMismatch(let i, let b): return "the blur acts on \(b) but the image is \(i)"
-            case .invalidIterationCap(let n): return "maximum iterations must be ≥ 1, got \(n)"
-            case .invalidTolerance(let t): return "relative tolerance must be finite and ≥ 0, got \(t)"
-            }
-        }
-    }
+    public typealias InputError = SolverInputError
 
     /// Deblurs `blurred` (rank 2 or 3) for the circulant blur `blur` with weight λ, from x = y,
     /// until the relative gap (when computed) or the relative KKT residual is ≤ `relativeTolerance`,

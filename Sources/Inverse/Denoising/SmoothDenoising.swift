@@ -9,26 +9,7 @@
 /// once that certified value is ≤ ε.
 public enum SmoothDenoising {
     /// Invalid input to ``solve(noisy:regularizer:distanceTolerance:maxIterations:monitor:)``.
-    public enum InputError: Error, Equatable, CustomStringConvertible {
-        /// The image holds NaN or ±∞ at a flat index.
-        case nonFiniteInput(index: Int, value: Double)
-        /// The regulariser has no known Lipschitz constant for the step size.
-        case missingLipschitzConstant
-        /// The tolerance must be finite and > 0.
-        case invalidTolerance(Double)
-        /// The iteration cap must be ≥ 1.
-        case invalidIterationCap(Int)
-
-        /// A one-line explanation.
-        public var description: String {
-            switch self {
-            case .nonFiniteInput(let i, let v): return "input holds \(v) at flat index \(i)"
-            case .missingLipschitzConstant: return "the regulariser has no known Lipschitz constant"
-            case .invalidTolerance(let t): return "distance tolerance must be finite and > 0, got \(t)"
-            case .invalidIterationCap(let n): return "maximum iterations must be ≥ 1, got \(n)"
-            }
-        }
-    }
+    public typealias InputError = SolverInputError
 
     /// Solves min ½‖x − y‖² + R(x) to a certified distance `distanceTolerance` from the minimiser
     /// (or until `maxIterations`), starting from y.

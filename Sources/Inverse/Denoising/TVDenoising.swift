@@ -42,29 +42,7 @@ public enum TVDenoising {
     public static let accelerationModulus = 0.35
 
     /// Invalid input to ``solve(noisy:lambda:isotropic:maxIterations:relativeGapTolerance:method:channels:monitor:)``.
-    public enum InputError: Error, Equatable, CustomStringConvertible {
-        /// λ must be finite and > 0.
-        case invalidWeight(Double)
-        /// The image holds NaN or ±∞ at a flat index.
-        case nonFiniteInput(index: Int, value: Double)
-        /// Only rank 2 (images) and 3 (volumes, or channel stacks with a coupling) are supported.
-        case unsupportedRank(Int)
-        /// The iteration cap must be ≥ 1.
-        case invalidIterationCap(Int)
-        /// The tolerance must be finite and ≥ 0.
-        case invalidTolerance(Double)
-
-        /// A one-line explanation.
-        public var description: String {
-            switch self {
-            case .invalidWeight(let l): return "TV weight λ must be finite and > 0, got \(l)"
-            case .nonFiniteInput(let i, let v): return "input holds \(v) at flat index \(i)"
-            case .unsupportedRank(let r): return "TV denoising needs a 2-D image or a 3-D volume, got rank \(r)"
-            case .invalidIterationCap(let n): return "maximum iterations must be ≥ 1, got \(n)"
-            case .invalidTolerance(let t): return "relative gap tolerance must be finite and ≥ 0, got \(t)"
-            }
-        }
-    }
+    public typealias InputError = SolverInputError
 
     /// Denoises `noisy` (rank 2 or 3; with `channels` set, a rank-3 (C, H, W) channel stack) with weight λ by accelerated primal–dual iterations (or, with
     /// `method: .dualFISTA`, restarted FISTA on the dual) until the relative primal–dual gap is ≤ `relativeGapTolerance` or `maxIterations` is reached.
