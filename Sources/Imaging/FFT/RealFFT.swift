@@ -26,14 +26,19 @@ public final class RealFFT {
     let spectrumBuffer: UnsafeMutablePointer<fftw_complex>
     let buffers: FFTBufferPool.Pair
 
+    /// The half-spectrum shape of real signals of `shape`: the last dimension n becomes n/2 + 1.
+    public static func spectrumShape(of shape: Shape) -> Shape {
+        var half = shape.dimensions
+        half[half.count - 1] = half[half.count - 1] / 2 + 1
+        return Shape(half)
+    }
+
     /// A transform for real signals of `shape` (rank 1–3, every dimension ≥ 1).
     public init(shape: Shape) {
         precondition((1...3).contains(shape.rank), "RealFFT: rank must be 1...3, got \(shape)")
         precondition(shape.dimensions.allSatisfy { $0 >= 1 }, "RealFFT: empty dimension in \(shape)")
         self.shape = shape
-        var half = shape.dimensions
-        half[half.count - 1] = half[half.count - 1] / 2 + 1
-        spectrumShape = Shape(half)
+        spectrumShape = Self.spectrumShape(of: shape)
         forwardPlan = FFTPlanner.plan(.realToComplex, dimensions: shape.dimensions)
         inversePlan = FFTPlanner.plan(.complexToReal, dimensions: shape.dimensions)
         buffers = FFTBufferPool.take(firstBytes: shape.count * 8, secondBytes: spectrumShape.count * 16)

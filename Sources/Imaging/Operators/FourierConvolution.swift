@@ -65,10 +65,9 @@ public struct FourierConvolution: LinearOperator {
     /// imaginary part at DC) are ignored.
     public init(transferFunction: ComplexGrid, shape: Shape) {
         precondition((1...3).contains(shape.rank), "FourierConvolution: rank must be 1...3, got \(shape)")
-        var half = shape.dimensions
-        half[half.count - 1] = half[half.count - 1] / 2 + 1
-        precondition(transferFunction.shape == Shape(half),
-                     "FourierConvolution: transfer function \(transferFunction.shape), expected half spectrum \(Shape(half))")
+        let half = RealFFT.spectrumShape(of: shape)
+        precondition(transferFunction.shape == half,
+                     "FourierConvolution: transfer function \(transferFunction.shape), expected half spectrum \(half)")
         self.shape = shape
         self.transfer = transferFunction.storage
         self.label = "fourierConvolution\(shape.rank)d(\(shape), transfer function)"
@@ -76,9 +75,7 @@ public struct FourierConvolution: LinearOperator {
 
     /// The transfer function (half spectrum of the centred kernel, unnormalised DFT).
     public var transferFunction: ComplexGrid {
-        var half = shape.dimensions
-        half[half.count - 1] = half[half.count - 1] / 2 + 1
-        return ComplexGrid(shape: Shape(half), storage: transfer)
+        ComplexGrid(shape: RealFFT.spectrumShape(of: shape), storage: transfer)
     }
 
     /// The signal shape.

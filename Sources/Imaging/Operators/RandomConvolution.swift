@@ -89,9 +89,7 @@ public struct RandomConvolution: LinearOperator {
 
     /// The multipliers s on the half spectrum (shape `RealFFT(shape:).spectrumShape`).
     public var multiplierSpectrum: ComplexGrid {
-        var half = shape.dimensions
-        half[half.count - 1] = half[half.count - 1] / 2 + 1
-        return ComplexGrid(shape: Shape(half), storage: multipliers)
+        ComplexGrid(shape: RealFFT.spectrumShape(of: shape), storage: multipliers)
     }
 
     /// The signal shape.
