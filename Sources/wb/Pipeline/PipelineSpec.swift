@@ -211,9 +211,7 @@ struct PipelineSpec {
 
     /// The PNG path for step `id` next to the output file: `<stem>_<id>.png`.
     func pngPath(for id: String) -> String {
-        var stem = outputFile
-        if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
-        return "\(stem)_\(id).png"
+        OutputWriter.siblingPath(for: outputFile, suffix: id, extension: "png")
     }
 }
 
