@@ -53,29 +53,8 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         public init() {}
     }
 
-    /// Why a problem is rejected.
-    public enum InputError: Error, Equatable, CustomStringConvertible {
-        case sizeMismatch(expected: Int, got: Int)
-        case nonFinite
-        case zeroMeasurements
-        /// mp < n + m − 1: fewer equations than degrees of freedom.
-        case tooFewMeasurements(equations: Int, unknowns: Int)
-        /// A sensor whose p measurements are all zero (a dead pixel, gain 0, outside the model).
-        case deadSensor(Int)
-        case invalidOption(String)
-
-        public var description: String {
-            switch self {
-            case .sizeMismatch(let e, let g): return "measurements: expected \(e) values (p·m), got \(g)"
-            case .nonFinite: return "measurements contain NaN or infinity"
-            case .zeroMeasurements: return "measurements are all zero"
-            case .tooFewMeasurements(let e, let u):
-                return "too few measurements: m·p = \(e) < n + m − 1 = \(u) (underdetermined)"
-            case .deadSensor(let i): return "sensor \(i) measured zero in every snapshot (dead pixel; gains must be positive)"
-            case .invalidOption(let s): return s
-            }
-        }
-    }
+    /// Why a problem is rejected (shared by every calibration solver).
+    public typealias InputError = CalibrationInputError
 
     /// The estimate and how it was reached.
     public struct Result: Sendable {
@@ -99,13 +78,39 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
     public let measurements: [Double]
     public let options: Options
 
+    /// Subspace priors of Algorithm 2 (``SubspaceBlindCalibration``): x ∈ range Z, d − 1 ∈ range B.
+    let signalBasis: SubspaceBasis?
+    let gainBasis: SubspaceBasis?
+
     /// Validates the problem (sizes, finiteness, mp ≥ n + m − 1, no all-zero sensor, options).
     public init(sensing: Operator, measurements: [Double], options: Options = Options()) throws {
+        try self.init(sensing: sensing, measurements: measurements, priors: nil, options: options)
+    }
+
+    init(sensing: Operator, measurements: [Double], priors: (SubspaceBasis, SubspaceBasis)?, options: Options) throws {
         let p = sensing.snapshots, m = sensing.sensors, n = sensing.unknowns
         guard measurements.count == p * m else { throw InputError.sizeMismatch(expected: p * m, got: measurements.count) }
         guard measurements.allSatisfy(\.isFinite) else { throw InputError.nonFinite }
         guard measurements.contains(where: { $0 != 0 }) else { throw InputError.zeroMeasurements }
-        guard m * p >= n + m - 1 else { throw InputError.tooFewMeasurements(equations: m * p, unknowns: n + m - 1) }
+        if let (z, b) = priors {
+            guard z.rows == n else { throw InputError.invalidBasis("signal basis Z has \(z.rows) rows, expected n = \(n)") }
+            guard b.rows == m else { throw InputError.invalidBasis("gain basis B has \(b.rows) rows, expected m = \(m)") }
+            guard b.columns < m else { throw InputError.invalidBasis("gain basis B needs h ≤ m − 1 columns, got \(b.columns)") }
+            for (name, basis) in [("signal basis Z", z), ("gain basis B", b)] {
+                let e = basis.orthonormalityError
+                guard e <= 1e-8 else { throw InputError.invalidBasis("\(name): columns are not orthonormal (max |ZᵀZ − I| = \(e))") }
+            }
+            guard b.meanComponent <= 1e-8 else {
+                throw InputError.invalidBasis("gain basis B: columns must be orthogonal to 1 (Bᵀ1 = 0), max |1ᵀb_j|/√m = \(b.meanComponent)")
+            }
+            guard m * p >= z.columns + b.columns else {
+                throw InputError.tooFewMeasurementsForPriors(equations: m * p, unknowns: z.columns + b.columns)
+            }
+            signalBasis = z; gainBasis = b
+        } else {
+            guard m * p >= n + m - 1 else { throw InputError.tooFewMeasurements(equations: m * p, unknowns: n + m - 1) }
+            signalBasis = nil; gainBasis = nil
+        }
         for i in 0..<m where (0..<p).allSatisfy({ measurements[$0 * m + i] == 0 }) { throw InputError.deadSensor(i) }
         if let b = options.gainBound, !(b >= 0 && b < 1) {
             throw InputError.invalidOption("gain bound ρ' must be in [0, 1), got \(b)")
@@ -163,7 +168,9 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
     public func lineSearchSteps(signal: [Double], gains: [Double]) -> (signal: Double, gains: Double) {
         let p = sensing.snapshots, m = sensing.sensors
         var (gx, gg) = gradients(signal: signal, gains: gains)
-        Self.removeMean(&gg)
+        var workZ = [Double](repeating: 0, count: signalBasis?.columns ?? 0)
+        var workB = [Double](repeating: 0, count: gainBasis?.columns ?? 0)
+        projectDirections(&gx, &gg, &workZ, &workB)
         let ax = sensing(Grid(shape: sensing.domain, storage: signal))
         let ag = sensing(Grid(shape: sensing.domain, storage: gx))
         var dx = 0.0, dg = 0.0
@@ -177,6 +184,13 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         return (dx > 0 ? mp * nx / dx : 0, dg > 0 ? mp * ng / dg : 0)
     }
 
+    /// The descent directions: g_ξ ← ZZᵀg_ξ (with a signal prior), g_γ ← BBᵀg_γ (gain prior)
+    /// or P_{1^⊥} g_γ (none). `workZ`, `workB` hold k and h values.
+    func projectDirections(_ gx: inout [Double], _ gg: inout [Double], _ workZ: inout [Double], _ workB: inout [Double]) {
+        if let z = signalBasis { z.project(&gx, work: &workZ) }
+        if let b = gainBasis { b.project(&gg, work: &workB) } else { Self.removeMean(&gg) }
+    }
+
     static func removeMean(_ v: inout [Double]) {
         var mean = 0.0
         for x in v { mean += x }
@@ -184,8 +198,12 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         for i in 0..<v.count { v[i] -= mean }
     }
 
-    /// Runs Algorithm 1 from (ξ₀, γ₀ = 1). `monitor` is called after each iteration.
-    public func run(monitor: ((IterationStatistics) -> Void)? = nil) -> Result {
+    /// Runs Algorithm 1 from (ξ₀, γ₀ = 1). `monitor` is called after each iteration; `inspect`
+    /// (if given) sees the iteration number and the current (ξ_j, γ_j) after each iteration (for
+    /// example to record when a known truth is first reached; it must not keep the arrays, or the
+    /// next iteration copies them).
+    public func run(monitor: ((IterationStatistics) -> Void)? = nil,
+                    inspect: ((_ iteration: Int, _ signal: [Double], _ gains: [Double]) -> Void)? = nil) -> Result {
         let p = sensing.snapshots, m = sensing.sensors, n = sensing.unknowns
         let pm = p * m
         let inv = 1 / Double(pm)
@@ -196,6 +214,9 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         let yNorm = yNorm2.squareRoot()
 
         var xi = Grid(shape: sensing.domain, storage: initialSignal())
+        var workZ = [Double](repeating: 0, count: signalBasis?.columns ?? 0)
+        var workB = [Double](repeating: 0, count: gainBasis?.columns ?? 0)
+        if let z = signalBasis { z.project(&xi.storage, work: &workZ) }
         var gamma = [Double](repeating: 1, count: m)
         var ax = Grid(shape: sensing.range)            // 𝒜ξ
         var ag = Grid(shape: sensing.range)            // 𝒜 g_ξ
@@ -222,14 +243,21 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
             for i in 0..<m { gammaOld[i] = gamma[i]; gamma[i] -= muG * gg[i] }
             if (iteration + 1) % options.refreshInterval == 0 {
                 sensing.apply(xi, into: &ax)
-                var mean = 0.0
-                for v in gamma { mean += v }
-                mean = mean / Double(m) - 1
-                for i in 0..<m { gamma[i] -= mean }
+                if let b = gainBasis {
+                    // γ ← 1 + BBᵀ(γ − 1): removes round-off drift out of 1 + range B.
+                    for i in 0..<m { gamma[i] -= 1 }
+                    b.project(&gamma, work: &workB)
+                    for i in 0..<m { gamma[i] += 1 }
+                } else {
+                    var mean = 0.0
+                    for v in gamma { mean += v }
+                    mean = mean / Double(m) - 1
+                    for i in 0..<m { gamma[i] -= mean }
+                }
             } else {
                 for k in 0..<pm { ax.storage[k] -= muX * ag.storage[k] }
             }
-            GainProjection.project(&gamma, bound: options.gainBound)
+            if gainBasis == nil { GainProjection.project(&gamma, bound: options.gainBound) }
             return residualAndObjective()
         }
 
@@ -253,13 +281,12 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
                 }
             }
             sensing.applyAdjoint(w, into: &gx)
-            var ngx = 0.0
-            for i in 0..<n { gx.storage[i] *= inv; ngx += gx.storage[i] * gx.storage[i] }
-            var mean = 0.0
-            for i in 0..<m { gg[i] *= inv; mean += gg[i] }
-            mean /= Double(m)
-            var ngg = 0.0
-            for i in 0..<m { gg[i] -= mean; ngg += gg[i] * gg[i] }
+            for i in 0..<n { gx.storage[i] *= inv }
+            for i in 0..<m { gg[i] *= inv }
+            projectDirections(&gx.storage, &gg, &workZ, &workB)
+            var ngx = 0.0, ngg = 0.0
+            for i in 0..<n { ngx += gx.storage[i] * gx.storage[i] }
+            for i in 0..<m { ngg += gg[i] * gg[i] }
             sensing.apply(gx, into: &ag)
 
             var muX: Double, muG: Double
@@ -316,6 +343,7 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
             guard rr.isFinite, change.isFinite else { stop = .breakdown("non-finite iterate"); break iterations }
             if case .fixed = options.stepRule, mu < 1e-14 { stop = .breakdown("fixed step shrank below 1e-14 without decrease"); break iterations }
             if change < options.tolerance || rr.squareRoot() / yNorm < options.residualTolerance { stop = .converged }
+            inspect?(iteration, xi.storage, gamma)
         }
 
         // Exact final residual (𝒜ξ recomputed, not the linearly updated one).
@@ -328,6 +356,40 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         return Result(signal: xi.storage, gains: gamma,
                       report: SolverReport(stopReason: stop, final: last, history: history),
                       finalResidual: finalResidual)
+    }
+}
+
+/// Why a calibration problem is rejected (one line each; the CLI prefixes the file or option).
+public enum CalibrationInputError: Error, Equatable, CustomStringConvertible {
+    case sizeMismatch(expected: Int, got: Int)
+    case nonFinite
+    case zeroMeasurements
+    /// mp < n + m − 1: fewer equations than degrees of freedom.
+    case tooFewMeasurements(equations: Int, unknowns: Int)
+    /// A sensor whose p measurements are all zero (a dead pixel, gain 0, outside the model).
+    case deadSensor(Int)
+    case invalidOption(String)
+    /// A subspace basis with the wrong size, non-orthonormal columns or (for gains) Bᵀ1 ≠ 0.
+    case invalidBasis(String)
+    /// mp < k + h with subspace priors.
+    case tooFewMeasurementsForPriors(equations: Int, unknowns: Int)
+    /// A sensing description that cannot be built (unknown kind, missing seed or matrices, bad sizes).
+    case invalidSensing(String)
+
+    public var description: String {
+        switch self {
+        case .sizeMismatch(let e, let g): return "measurements: expected \(e) values (p·m), got \(g)"
+        case .nonFinite: return "measurements contain NaN or infinity"
+        case .zeroMeasurements: return "measurements are all zero"
+        case .tooFewMeasurements(let e, let u):
+            return "too few measurements: m·p = \(e) < n + m − 1 = \(u) (underdetermined)"
+        case .deadSensor(let i): return "sensor \(i) measured zero in every snapshot (dead pixel; gains must be positive)"
+        case .invalidOption(let s): return s
+        case .invalidBasis(let s): return s
+        case .tooFewMeasurementsForPriors(let e, let u):
+            return "too few measurements: m·p = \(e) < k + h = \(u) (underdetermined even with the subspace priors)"
+        case .invalidSensing(let s): return s
+        }
     }
 }
 
@@ -358,32 +420,5 @@ public struct CalibrationErrors: Sendable, Equatable {
         }
         signal = rel(estimate, trueSignal, alpha)
         gains = rel(estimatedGains, trueGains, 1 / alpha)
-    }
-}
-
-/// Seeded test problems of the spec's common set-up (§7).
-public enum CalibrationSimulation {
-    /// d = 1 + u with u uniform in [−1, 1]ᵐ, centred (1ᵀu = 0) and scaled to ‖u‖_∞ = ρ, so
-    /// 1ᵀd = m and d ∈ [1 − ρ, 1 + ρ].
-    public static func gains(sensors m: Int, range rho: Double, rng: inout RandomSource) -> [Double] {
-        var u = (0..<m).map { _ in 2 * rng.uniform() - 1 }
-        BlindCalibration<DenseSensing>.removeMean(&u)
-        let peak = u.reduce(0) { Swift.max($0, abs($1)) }
-        return u.map { 1 + (peak > 0 ? rho / peak : 0) * $0 }
-    }
-
-    /// y_l = diag(d) A_l x + ν_l with ν i.i.d. N(0, σ²), σ = ‖y_clean‖/(√(mp)·10^{SNR/20})
-    /// (`snr` = nil: no noise). Returns the p·m measurements.
-    public static func measurements<A: SensingOperator>(_ sensing: A, signal x: [Double], gains d: [Double],
-                                                        snr: Double? = nil, rng: inout RandomSource) -> [Double] {
-        let p = sensing.snapshots, m = sensing.sensors
-        var y = sensing(Grid(shape: sensing.domain, storage: x)).storage
-        for l in 0..<p { for i in 0..<m { y[l * m + i] *= d[i] } }
-        if let snr {
-            let norm = y.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let sigma = norm / (Double(p * m).squareRoot() * pow(10, snr / 20))
-            for k in y.indices { y[k] += sigma * rng.gaussian() }
-        }
-        return y
     }
 }

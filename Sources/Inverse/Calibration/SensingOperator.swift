@@ -131,13 +131,15 @@ public struct ConvolutionSensing: SensingOperator {
     let convolutions: [RandomConvolution]
     let scale: Double
 
-    /// p seeded random convolutions of length n observed on m ≤ n sensors.
-    public init(snapshots p: Int, sensors m: Int, unknowns n: Int, seed: UInt64) {
+    /// p seeded random convolutions of length n observed on m ≤ n sensors. `spectrum` is the
+    /// multiplier distribution of ``RandomConvolution`` (default Gaussian: i.i.d. N(0, 1) taps
+    /// after the √n scaling; `.rademacher` gives flat-spectrum filters with the same tap variance).
+    public init(snapshots p: Int, sensors m: Int, unknowns n: Int, seed: UInt64, spectrum: RandomSpectrum = .gaussian) {
         precondition(p > 0 && m > 0 && n > 0 && m <= n, "ConvolutionSensing: need p, m, n > 0 and m ≤ n")
         snapshots = p; sensors = m; unknowns = n
         self.seed = seed
         convolutions = (0..<p).map {
-            RandomConvolution(shape: Shape(n), spectrum: .gaussian,
+            RandomConvolution(shape: Shape(n), spectrum: spectrum,
                               seed: RandomSource.derivedSeed(seed, "snapshot \($0)"))
         }
         if m == n {

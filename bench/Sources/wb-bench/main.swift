@@ -120,77 +120,7 @@ case "png":
     precondition(back.count == x.count)
     unlink(path)
     print("{\"mode\":\"png\",\"size\":\(n),\"write_seconds\":\(tw),\"read_seconds\":\(tr)}")
-case "calibration":
-    // Blind gain calibration (Inverse.BlindCalibration, dense Gaussian A_l, exact line search).
-    // --trials T > 0: success rate (max relative error ≤ 1e-6 after normalisation) over seeds 1…T
-    //   at --n, --m, --p, --rho, spec §7 set-up (tolerance 1e-12, cap 5000);
-    // --trials 0: seconds per iteration at that size (fixed 50 iterations, best of --reps).
-    let n = Int(argument("n", "64"))!, m = Int(argument("m", "64"))!, p = Int(argument("p", "8"))!
-    let rho = Double(argument("rho", "0.5"))!
-    let trials = Int(argument("trials", "40"))!
-    // --sensing convolution: seeded FFT random convolutions (ConvolutionSensing) instead of dense Gaussian.
-    let sensing = argument("sensing", "gaussian")
-    let cap = Int(argument("max-iterations", "5000"))!
-    func makeProblem(_ seed: UInt64, _ options: BlindCalibration<DenseSensing>.Options) throws
-        -> (BlindCalibration<DenseSensing>, [Double], [Double]) {
-        var rng = RandomSource(seed: seed)
-        let x = (0..<n).map { _ in rng.gaussian() }
-        let d = CalibrationSimulation.gains(sensors: m, range: rho, rng: &rng)
-        let a = DenseSensing(.gaussian, snapshots: p, sensors: m, unknowns: n, seed: RandomSource.derivedSeed(seed, "A"))
-        let y = CalibrationSimulation.measurements(a, signal: x, gains: d, rng: &rng)
-        return (try BlindCalibration(sensing: a, measurements: y, options: options), x, d)
-    }
-    if trials > 0 && sensing == "convolution" {
-        var options = BlindCalibration<ConvolutionSensing>.Options()
-        options.tolerance = 1e-12
-        options.maxIterations = cap
-        options.recordHistory = false
-        var successes = 0, capped = 0
-        var iterations: [Int] = []
-        let t0 = now()
-        for seed in 1...trials {
-            var rng = RandomSource(seed: UInt64(seed))
-            let x = (0..<n).map { _ in rng.gaussian() }
-            let d = CalibrationSimulation.gains(sensors: m, range: rho, rng: &rng)
-            let a = ConvolutionSensing(snapshots: p, sensors: m, unknowns: n, seed: RandomSource.derivedSeed(UInt64(seed), "A"))
-            let y = CalibrationSimulation.measurements(a, signal: x, gains: d, rng: &rng)
-            let r = try BlindCalibration(sensing: a, measurements: y, options: options).run()
-            let e = CalibrationErrors(signal: r.signal, gains: r.gains, trueSignal: x, trueGains: d)!
-            if e.maximum <= 1e-6 { successes += 1; iterations.append(r.iterations) }
-            if r.reachedMaxIterations { capped += 1 }
-        }
-        iterations.sort()
-        let median = iterations.isEmpty ? 0 : iterations[iterations.count / 2]
-        print("{\"mode\":\"calibration\",\"sensing\":\"convolution\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"rho\":\(rho),\"trials\":\(trials),\"successes\":\(successes),\"median_iterations_successes\":\(median),\"max_iterations_reached\":\(capped),\"seconds\":\(now() - t0)}")
-    } else if trials > 0 {
-        var options = BlindCalibration<DenseSensing>.Options()
-        options.tolerance = 1e-12
-        options.maxIterations = cap
-        options.recordHistory = false
-        var successes = 0, capped = 0
-        var iterations: [Int] = []
-        let t0 = now()
-        for seed in 1...trials {
-            let (solver, x, d) = try makeProblem(UInt64(seed), options)
-            let r = solver.run()
-            let e = CalibrationErrors(signal: r.signal, gains: r.gains, trueSignal: x, trueGains: d)!
-            if e.maximum <= 1e-6 { successes += 1; iterations.append(r.iterations) }
-            if r.reachedMaxIterations { capped += 1 }
-        }
-        iterations.sort()
-        let median = iterations.isEmpty ? 0 : iterations[iterations.count / 2]
-        print("{\"mode\":\"calibration\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"rho\":\(rho),\"trials\":\(trials),\"successes\":\(successes),\"rate\":\(Double(successes) / Double(trials)),\"median_iterations_successes\":\(median),\"max_iterations_reached\":\(capped),\"threads\":\(threads),\"seconds\":\(now() - t0)}")
-    } else {
-        var options = BlindCalibration<DenseSensing>.Options()
-        options.tolerance = 0
-        options.residualTolerance = 0
-        options.maxIterations = 50
-        options.recordHistory = false
-        let (solver, _, _) = try makeProblem(1, options)
-        var done = 0
-        let t = time(reps: reps) { let r = solver.run(); done = r.iterations; blackHole(r) }
-        print("{\"mode\":\"calibration-iteration\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"threads\":\(threads),\"iterations\":\(done),\"seconds_per_iteration\":\(t / Double(max(done, 1)))}")
-    }
+case "calibration", "calibration-iteration", "calibration-phase", "calibration-noise", "calibration-complex": try calibrationBench(mode)
 case "tv-input":
     // The benchmark input: camera.png and its seeded noisy version (wb's generator), raw float64.
     let clean = try PNG.read(argument("image", "data/images/camera.png"), channels: .gray)
@@ -289,5 +219,5 @@ case "tv":
           + "\"budget\":\(budget),\"objective_in_budget\":\(inBudget),\"iterations_in_budget\":\(budgetIterations),"
           + "\"psnr_in_budget\":\(budgetPSNR)}")
 default:
-    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration|tv-input|tv [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|convolution --max-iterations K] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
+    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration[-iteration|-phase|-noise|-complex]|tv-input|tv [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|bernoulli|convolution --max-iterations K, see Calibration.swift] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
 }
