@@ -5,7 +5,8 @@ import Yams
 /// The tools a pipeline may use, by their pipeline names.
 enum ToolRegistry {
     static let tools: [any Tool.Type] = [Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
-                                         FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self]
+                                         FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self,
+                                         Calibrate.self, ExperimentPhaseTransition.self]
     static func tool(named name: String) -> (any Tool.Type)? { tools.first { $0.toolName == name } }
     static var names: [String] { tools.map { $0.toolName } }
 }
