@@ -17,14 +17,16 @@ struct WB: ParsableCommand {
 
         Data:       info, convert, phantom
         Forward:    noise, blur, fft
-        Inverse:    denoise tv, denoise foe, deblur tv, foe-model
+        Inverse:    denoise tv, denoise foe, deblur tv, foe-model, calibrate
+        Simulation: simulate calibration, experiment phase-transition
         Quality:    metrics
         Checks:     check adjoint
         Pipelines:  run
         """,
         version: imagingVersion,
         subcommands: [Info.self, Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
-                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, MetricsCommand.self, Check.self, Run.self])
+                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, Calibrate.self, Simulate.self, Experiment.self,
+                      MetricsCommand.self, Check.self, Run.self])
 }
 
 @main

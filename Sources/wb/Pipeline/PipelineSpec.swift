@@ -5,7 +5,8 @@ import Yams
 /// The tools a pipeline may use, by their pipeline names.
 enum ToolRegistry {
     static let tools: [any Tool.Type] = [Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
-                                         FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self]
+                                         FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self,
+                                         Calibrate.self, ExperimentPhaseTransition.self]
     static func tool(named name: String) -> (any Tool.Type)? { tools.first { $0.toolName == name } }
     static var names: [String] { tools.map { $0.toolName } }
 }
@@ -211,9 +212,7 @@ struct PipelineSpec {
 
     /// The PNG path for step `id` next to the output file: `<stem>_<id>.png`.
     func pngPath(for id: String) -> String {
-        var stem = outputFile
-        if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
-        return "\(stem)_\(id).png"
+        OutputWriter.siblingPath(for: outputFile, suffix: id, extension: "png")
     }
 }
 

@@ -118,6 +118,12 @@ struct ToolResult {
     var extra: [NXData] = []
     /// Named scalar results: printed and stored.
     var summary: [SummaryItem] = []
+    /// Values of the main result's axes by axis name (pixel indices when absent).
+    var axisValues: [String: Grid] = [:]
+    /// Further attributes of the main NXdata group (not printed).
+    var attributes: [String: HDF5Value] = [:]
     /// Solver history, if any.
     var convergence: ConvergenceHistory? = nil
+    /// Figures written next to a standalone HDF5 output as `<stem>_<suffix>.svg` (see ``SVGPlot``).
+    var plots: [(suffix: String, svg: String)] = []
 }

@@ -69,6 +69,7 @@ extension Tool {
             try OutputWriter.writeStandalone(result, to: output, tool: Self.toolName,
                                              parameters: ParameterSnapshot.json(of: self, toolName: Self.toolName, inputs: inputs),
                                              seed: common.seed, inputs: inputs.map(DataFiles.fileComponent))
+            try OutputWriter.writePlots(result, nextTo: output, force: common.force, context: context)
             context.log("wrote \(output) (\(String(format6: wallClock() - start)) s)")
         }
         SummaryPrinter.print(result.summary, output: output, json: common.json)
