@@ -125,6 +125,11 @@ public final class BilevelEvaluator<Model: BilevelModel>: @unchecked Sendable {
     public private(set) var lowerLevelIterations = 0
     /// CG iterations so far (all images).
     public private(set) var cgIterations = 0
+    /// FISTA iterations counted as if the images were one stacked problem (the reference code's
+    /// count): the sum over solves of the largest per-image count.
+    public private(set) var stackedLowerLevelIterations = 0
+    /// CG iterations counted as for one stacked problem (sum over solves of the per-image maximum).
+    public private(set) var stackedCGIterations = 0
     let states: [BilevelImageState]
 
     /// An evaluator with warm starts at the noisy images; `seed` drives the random probe
@@ -169,6 +174,7 @@ public final class BilevelEvaluator<Model: BilevelModel>: @unchecked Sendable {
             if commit { s.x = out.solution; s.distance = out.residual } else { s.trial = out.solution; s.trialDistance = out.residual }
         }
         lowerLevelIterations += states.reduce(0) { $0 + $1.lastIterations }
+        stackedLowerLevelIterations += states.map(\.lastIterations).max() ?? 0
         return bounds(commit: commit)
     }
 
@@ -246,6 +252,7 @@ public final class BilevelEvaluator<Model: BilevelModel>: @unchecked Sendable {
             s.omega = c * rr + normB * s.cgResidual + (lB + lAinv * normB) * rr * rr
         }
         cgIterations += states.reduce(0) { $0 + $1.lastCGIterations }
+        stackedCGIterations += states.map(\.lastCGIterations).max() ?? 0
         let m = Double(states.count)
         var z = [Double](repeating: 0, count: problem.model.parameterCount)
         var omega = 0.0

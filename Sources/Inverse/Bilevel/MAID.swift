@@ -178,6 +178,11 @@ public struct BilevelHistoryEntry: Sendable, Equatable {
     public var lowerLevelIterations: Int
     /// Cumulative CG iterations (all images) at the end of the iteration.
     public var cgIterations: Int
+    /// Cumulative FISTA iterations counted as for one stacked problem (per solve the largest
+    /// per-image count; the reference code's count).
+    public var stackedLowerLevelIterations: Int
+    /// Cumulative CG iterations counted as for one stacked problem.
+    public var stackedCGIterations: Int
     /// Seconds since the start of the run at the end of the iteration.
     public var seconds: Double
 }
@@ -202,6 +207,10 @@ public struct BilevelResult: Sendable {
     public var lowerLevelIterations: Int
     /// Total CG iterations (all images).
     public var cgIterations: Int
+    /// Total FISTA iterations counted as for one stacked problem (see ``BilevelHistoryEntry``).
+    public var stackedLowerLevelIterations: Int
+    /// Total CG iterations counted as for one stacked problem.
+    public var stackedCGIterations: Int
     /// Wall time.
     public var seconds: Double
     /// Lower-level solutions at the final θ.
@@ -288,7 +297,9 @@ public enum MAID {
                 iteration: k, theta: theta, loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
                 epsilon: epsilon, delta: delta, stepSize: 0, hypergradientNorm: zNorm, errorBound: omega,
                 backtracks: 0, accepted: false, lowerLevelIterations: evaluator.lowerLevelIterations,
-                cgIterations: evaluator.cgIterations, seconds: elapsed())
+                cgIterations: evaluator.cgIterations,
+                stackedLowerLevelIterations: evaluator.stackedLowerLevelIterations,
+                stackedCGIterations: evaluator.stackedCGIterations, seconds: elapsed())
             if stop != nil { history.append(entry); progress(entry); break }
             // 2. Stationary or at the boundary.
             let thetaNorm = norm(theta)
@@ -323,6 +334,8 @@ public enum MAID {
             entry.accepted = accepted
             entry.lowerLevelIterations = evaluator.lowerLevelIterations
             entry.cgIterations = evaluator.cgIterations
+            entry.stackedLowerLevelIterations = evaluator.stackedLowerLevelIterations
+            entry.stackedCGIterations = evaluator.stackedCGIterations
             entry.seconds = elapsed()
             history.append(entry)
             progress(entry)
@@ -354,7 +367,9 @@ public enum MAID {
         return BilevelResult(theta: theta, stopReason: stop ?? .budget("outer iterations"), history: history,
                              loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
                              epsilon: epsilon, delta: delta, lowerLevelIterations: evaluator.lowerLevelIterations,
-                             cgIterations: evaluator.cgIterations, seconds: elapsed(),
+                             cgIterations: evaluator.cgIterations,
+                             stackedLowerLevelIterations: evaluator.stackedLowerLevelIterations,
+                             stackedCGIterations: evaluator.stackedCGIterations, seconds: elapsed(),
                              reconstructions: evaluator.reconstructions)
     }
 
