@@ -218,6 +218,7 @@ case "tv":
           + "\"objective_at_target\":\(objective),\"gap_at_target\":\(gap),\"psnr_at_target\":\(psnr),"
           + "\"budget\":\(budget),\"objective_in_budget\":\(inBudget),\"iterations_in_budget\":\(budgetIterations),"
           + "\"psnr_in_budget\":\(budgetPSNR)}")
+case let m where m.hasPrefix("bilevel"): do { try runBilevelBench(m) } catch { bilevelLog("error: \(error)"); exit(1) }
 default:
     print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration[-iteration|-phase|-noise|-complex]|tv-input|tv [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|bernoulli|convolution --max-iterations K, see Calibration.swift] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
 }

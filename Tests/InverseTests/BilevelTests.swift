@@ -1,0 +1,183 @@
+import Testing
+import Imaging
+@testable import Inverse
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Test A's training set (spec §7 A): `count` seeded piecewise-constant images (9 rectangles and
+/// ellipses) rescaled to [0, 1], with Gaussian noise σ.
+func bilevelSyntheticSet(count: Int, size: Int, sigma: Double, seed: UInt64) -> (clean: [Grid], noisy: [Grid]) {
+    var clean: [Grid] = [], noisy: [Grid] = []
+    for i in 0..<count {
+        var x = Phantom.piecewiseConstant(height: size, width: size, regions: 9,
+                                          seed: RandomSource.derivedSeed(seed, "clean \(i)"))
+        let lo = x.min, hi = x.max
+        if hi > lo { x.transform { ($0 - lo) / (hi - lo) } }
+        var rng = RandomSource(seed: RandomSource.derivedSeed(seed, "noise \(i)"))
+        var y = x
+        y.axpy(sigma, rng.gaussianGrid(x.shape))
+        clean.append(x); noisy.append(y)
+    }
+    return (clean, noisy)
+}
+
+/// Central-difference check of the IFT hypergradient along a direction of θ, at tight tolerances.
+func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [Double], direction d: [Double],
+                                         h: Double, epsilon: Double = 1e-11, delta: Double = 1e-12) throws -> (analytic: Double, fd: Double) {
+    let evaluator = BilevelEvaluator(problem: problem, limits: {
+        var l = BilevelSolverLimits(); l.maxIterationsPerSolve = 100_000; l.maxCGIterations = 100_000; return l }())
+    let e = try evaluator.evaluate(theta: theta, epsilon: epsilon, delta: delta)
+    let analytic = zip(e.hypergradient, d).reduce(0) { $0 + $1.0 * $1.1 }
+    func f(_ t: Double) throws -> Double {
+        try evaluator.evaluate(theta: zip(theta, d).map { $0 + t * $1 }, epsilon: epsilon).loss
+    }
+    let fd = (try f(h) - f(-h)) / (2 * h)
+    return (analytic, fd)
+}
+
+@Suite struct BilevelTests {
+    @Test func tvHypergradientMatchesFiniteDifferences() throws {
+        let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 3)
+        // ν learned (two parameters, ν = ν_min + e^θ₂), both directions and a mixed one.
+        let model = try TVBilevelModel(minimumSmoothing: 0.01)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        let theta = try model.initialTheta(weight: 0.06, smoothing: 0.05)
+        for d in [[1.0, 0], [0, 1.0], [0.6, -0.8]] {
+            let (a, fd) = try hypergradientCheck(problem, theta: theta, direction: d, h: 1e-4)
+            record("TV hypergradient ⟨z, d⟩ relative error vs central FD", abs(a - fd) / abs(fd))
+            #expect(abs(a - fd) <= 1e-5 * abs(fd), "direction \(d): IFT \(a), FD \(fd)")
+        }
+    }
+
+    @Test func foeHypergradientMatchesFiniteDifferencesInARandomDirection() throws {
+        let data = bilevelSyntheticSet(count: 2, size: 20, sigma: 0.1, seed: 5)
+        for boundary in ConvolutionBoundary.allCases {
+            let model = try FoEBilevelModel(filterCount: 4, filterSize: 3, boundary: boundary, minimumSmoothing: 0.001)
+            let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+            var filters = FieldOfExperts.randomFilters(size: 3, count: 4, seed: 11)
+            filters.scale(by: 0.7)
+            let theta = try model.initialTheta(filters: filters, weights: [0.05, 0.1, 0.03, 0.08],
+                                               smoothings: [0.05, 0.1, 0.08, 0.2])
+            var rng = RandomSource(seed: 21)
+            var d = (0..<model.parameterCount).map { _ in rng.gaussian() }
+            let n = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            d = d.map { $0 / n }
+            let (a, fd) = try hypergradientCheck(problem, theta: theta, direction: d, h: 1e-4)
+            record("FoE (\(boundary)) hypergradient relative error vs central FD", abs(a - fd) / abs(fd))
+            #expect(abs(a - fd) <= 1e-5 * abs(fd), "\(boundary): IFT \(a), FD \(fd)")
+        }
+    }
+
+    @Test func foeLipschitzBoundIsAnUpperBoundAndPeriodicIsExact() throws {
+        for boundary in ConvolutionBoundary.allCases {
+            let model = try FoEBilevelModel(filterCount: 3, filterSize: 5, boundary: boundary)
+            let filters = FieldOfExperts.randomFilters(size: 5, count: 3, seed: 2)
+            let theta = try model.initialTheta(filters: filters, weights: [0.1, 0.2, 0.05], smoothings: [0.1, 0.05, 0.2])
+            let r = model.regularizer(theta: theta, height: 16, width: 12)
+            // ‖Σ a_k C_kᵀC_k‖ by power iteration (a lower bound that converges from below).
+            let a = zip(r.weights, r.smoothings).map { $0 / $1 }
+            let ops = (0..<3).map { r.filterOperator($0) }
+            let m = SymmetricOperator(shape: Shape(16, 12)) { v, out in
+                out.fill(0)
+                var t = Grid(shape: v.shape), u = Grid(shape: v.shape)
+                for k in 0..<3 { ops[k].apply(v, into: &t); ops[k].applyAdjoint(t, into: &u); out.axpy(a[k], u) }
+            }
+            let power = pow(operatorNorm(m, iterations: 2000), 2).squareRoot()
+            let bound = model.lipschitzConstant(r)
+            record("FoE Lipschitz bound / power estimate (\(boundary))", bound / power)
+            #expect(bound >= power * (1 - 1e-9))
+            if boundary == .periodic { #expect(abs(bound - power) <= 1e-6 * bound) }
+            #expect(bound <= r.lipschitzConstant! * (1 + 1e-12))
+        }
+    }
+
+    @Test func errorBoundCoversTheTrueHypergradientError() throws {
+        let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 8)
+        let model = try TVBilevelModel(minimumSmoothing: 0.01)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        let theta = try model.initialTheta(weight: 0.03, smoothing: 0.05)
+        let exact = try BilevelEvaluator(problem: problem).evaluate(theta: theta, epsilon: 1e-11, delta: 1e-12)
+        for accuracy in [1e-1, 1e-2, 1e-3] {
+            let e = try BilevelEvaluator(problem: problem).evaluate(theta: theta, epsilon: accuracy, delta: accuracy)
+            let error = zip(e.hypergradient, exact.hypergradient).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+            record("TV: ω / true hypergradient error at ε = δ = \(accuracy)", e.errorBound / error)
+            #expect(e.errorBound >= error, "ε = \(accuracy): ω = \(e.errorBound) < error \(error)")
+            #expect(e.lossLower <= exact.loss + 1e-9 && exact.loss <= e.lossUpper + 1e-9)
+        }
+    }
+
+    @Test func invalidOptionsAndDataAreRejected() throws {
+        var o = MAIDOptions()
+        #expect(throws: Never.self) { try o.validate() }
+        let cases: [(WritableKeyPath<MAIDOptions, Double>, Double)] = [
+            (\.initialAccuracy, 0), (\.initialCGTolerance, -1), (\.initialStep, .nan), (\.stepShrink, 1),
+            (\.stepGrowth, 0.9), (\.accuracyTightening, 0), (\.accuracyRelaxation, 0.99), (\.descentMargin, 1),
+            (\.armijo, 1e-4), (\.minimumAccuracy, 1), (\.gradientTolerance, -1), (\.maxSeconds, 0)]
+        for (path, value) in cases {
+            o = MAIDOptions(); o[keyPath: path] = value
+            #expect(throws: BilevelError.self) { try o.validate() }
+        }
+        o = MAIDOptions(); o.maxBacktracks = 0
+        #expect(throws: BilevelError.self) { try o.validate() }
+        o = MAIDOptions(); o.schedule = .geometric(rate: 1.5)
+        #expect(throws: BilevelError.self) { try o.validate() }
+        #expect(throws: BilevelError.self) { try TVBilevelModel(minimumSmoothing: 0) }
+        #expect(throws: BilevelError.self) { try FoEBilevelModel(filterCount: 2, filterSize: 4) }
+        let data = bilevelSyntheticSet(count: 1, size: 8, sigma: 0.1, seed: 1)
+        var bad = data.noisy[0]; bad[3, 3] = .nan
+        let model = try TVBilevelModel(smoothing: 0.05)
+        #expect(throws: BilevelError.self) { try BilevelProblem(model: model, clean: data.clean, noisy: [bad]) }
+        #expect(throws: BilevelError.self) { try BilevelProblem(model: model, clean: [], noisy: []) }
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        #expect(throws: BilevelError.self) { try MAID.run(problem: problem, initialTheta: [.infinity]) }
+        #expect(throws: BilevelError.self) { try MAID.run(problem: problem, initialTheta: [0, 0]) }
+    }
+}
+
+/// Spec §7 A: one TV weight on 4 seeded synthetic 64×64 images, σ = 0.1, ν = 0.05.
+@Suite struct BilevelAcceptanceATests {
+    @Test func maidFindsTheTVWeightOfADenseGridAndGoldenSectionReference() throws {
+        let data = bilevelSyntheticSet(count: 4, size: 64, sigma: 0.1, seed: 0)
+        let model = try TVBilevelModel(smoothing: 0.05)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        // Reference: 41-point grid over λ ∈ [0.005, 0.5] (log-spaced), then golden section in log λ
+        // around the best grid point, all at ε = 1e-8.
+        let reference = BilevelLossFunctional(problem: problem, epsilon: 1e-8)
+        func f(_ logLambda: Double) -> Double { reference.value(Grid(shape: Shape(1), storage: [logLambda])) }
+        let lo = log(0.005), hi = log(0.5)
+        let grid = (0...40).map { lo + (hi - lo) * Double($0) / 40 }
+        let values = grid.map(f)
+        let best = values.indices.min { values[$0] < values[$1] }!
+        let step = (hi - lo) / 40
+        let golden = goldenSectionMinimum(in: (grid[best] - step)...(grid[best] + step), tolerance: 1e-5, f)
+        let lambdaStar = exp(golden.x)
+        let psnrStar = problem.meanPSNR(try reference.evaluator.evaluate(theta: [golden.x], epsilon: 1e-8).reconstructions)
+        // MAID from λ = 0.01 with the spec's constants.
+        var options = MAIDOptions()
+        options.maxOuterIterations = 40
+        options.gradientTolerance = 1e-3
+        let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01), options: options)
+        let lambda = model.parameters(result.theta).weight
+        let psnr = problem.meanPSNR(try reference.evaluator.evaluate(theta: result.theta, epsilon: 1e-8).reconstructions)
+        let fMAID = f(result.theta[0])
+        record("A: grid best λ", exp(grid[best]))
+        record("A: λ* (golden section)", lambdaStar)
+        record("A: f*", golden.value)
+        record("A: PSNR at λ*", psnrStar)
+        record("A: λ_MAID", lambda)
+        record("A: |λ_MAID/λ* − 1|", abs(lambda / lambdaStar - 1))
+        record("A: f(λ_MAID)/f* − 1", fMAID / golden.value - 1)
+        record("A: PSNR(λ_MAID) − PSNR(λ*)", psnr - psnrStar)
+        record("A: MAID outer iterations", Double(result.history.count))
+        record("A: MAID FISTA iterations (stacked count)", Double(result.stackedLowerLevelIterations))
+        record("A: MAID FISTA iterations (sum over images)", Double(result.lowerLevelIterations))
+        record("A: MAID CG iterations (stacked count)", Double(result.stackedCGIterations))
+        record("A: MAID seconds", result.seconds)
+        print("[measure] A: stop reason \(result.stopReason)")
+        #expect(abs(lambda / lambdaStar - 1) <= 0.02)
+        #expect(abs(psnr - psnrStar) <= 0.05)
+        #expect(fMAID <= golden.value * 1.001)
+        #expect(result.stackedLowerLevelIterations <= 3000)
+    }
+}

@@ -1,0 +1,177 @@
+// Acceptance experiments B and C of spec tv-foe-bilevel §7 (bilevel learning with MAID), one
+// JSON line of results per mode plus human-readable progress lines on stderr.
+import Imaging
+import Inverse
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func bilevelLog(_ s: String) { let line = s + "\n"; _ = line.withCString { write(2, $0, strlen($0)) } }
+
+/// `count` seeded size×size crops of the training images (one per image, cycling), values in
+/// [0, 1], with Gaussian noise σ.
+func bilevelCrops(count: Int, size: Int, sigma: Double, seed: UInt64) throws -> (clean: [Grid], noisy: [Grid]) {
+    let dir = argument("images", "/work/shared/data/images/train")
+    let names = ["camera.png", "kodim23.png", "coffee.png", "ascent.png", "brick.png", "rocket.png", "retina.png", "grass.png"]
+    var rng = RandomSource(seed: seed)
+    var clean: [Grid] = [], noisy: [Grid] = []
+    for i in 0..<count {
+        let image = try PNG.read(dir + "/" + names[i % names.count])
+        let h = image.shape[0], w = image.shape[1]
+        let r0 = Int(rng.uniform() * Double(h - size)), c0 = Int(rng.uniform() * Double(w - size))
+        var crop = Grid.image(height: size, width: size)
+        for r in 0..<size { for c in 0..<size { crop[r, c] = image[r0 + r, c0 + c] } }
+        var noise = RandomSource(seed: RandomSource.derivedSeed(seed, "noise \(i)"))
+        var y = crop
+        y.axpy(sigma, noise.gaussianGrid(crop.shape))
+        clean.append(crop); noisy.append(y)
+    }
+    return (clean, noisy)
+}
+
+func json(_ pairs: [(String, Any)]) -> String {
+    "{" + pairs.map { k, v in
+        if let s = v as? String { return "\"\(k)\":\"\(s)\"" }
+        if let d = v as? Double { return "\"\(k)\":\(d.isFinite ? "\(d)" : "null")" }
+        if let a = v as? [Double] { return "\"\(k)\":[\(a.map { "\($0)" }.joined(separator: ","))]" }
+        return "\"\(k)\":\(v)"
+    }.joined(separator: ",") + "}"
+}
+
+/// Runs L-BFGS on the tight-accuracy loss from θ0 until ‖∇f‖ ≤ tol or `maxIterations`.
+func bilevelLBFGS<M: BilevelModel>(_ problem: BilevelProblem<M>, from theta0: [Double], epsilon: Double, delta: Double,
+                                   tolerance: Double, maxIterations: Int, label: String) -> (theta: [Double], loss: Double, functional: BilevelLossFunctional<M>) {
+    let f = BilevelLossFunctional(problem: problem, epsilon: epsilon, delta: delta)
+    var solver = LBFGS(objective: f, initialGuess: Grid(shape: Shape(theta0.count), storage: theta0))
+    let report = solver.run(maxIterations: maxIterations, tolerance: tolerance) { s in
+        if s.iteration % 10 == 0 { bilevelLog("\(label) L-BFGS \(s.iteration): f \(s.objective ?? .nan) ‖∇f‖ \(s.residual ?? .nan)") }
+    }
+    bilevelLog("\(label) L-BFGS: \(report.stopReason) after \(report.final.iteration) iterations, f \(report.final.objective ?? .nan), ‖∇f‖ \(report.final.residual ?? .nan)")
+    let theta = problem.model.clip(solver.iterate.storage)
+    return (theta, f.value(Grid(shape: Shape(theta.count), storage: theta)), f)
+}
+
+/// Best TV (λ, ν ≥ ν_min) on a training set: 25×15 grid + tight L-BFGS. Returns θ, loss, PSNR.
+func bilevelTVReference(_ problem: BilevelProblem<TVBilevelModel>) throws -> (theta: [Double], loss: Double, psnr: Double) {
+    let model = problem.model
+    let grid = BilevelLossFunctional(problem: problem, epsilon: 1e-6, delta: 1e-8)
+    var best = (theta: [0.0, 0.0], loss: Double.infinity)
+    for i in 0..<25 {
+        for j in 0..<15 {
+            let lambda = exp(log(0.005) + (log(0.5) - log(0.005)) * Double(i) / 24)
+            let nu = model.minimumSmoothing + exp(log(1e-3) + (log(0.5) - log(1e-3)) * Double(j) / 14)
+            let theta = try model.initialTheta(weight: lambda, smoothing: nu)
+            let v = grid.value(Grid(shape: Shape(2), storage: theta))
+            if v < best.loss { best = (theta, v) }
+        }
+    }
+    bilevelLog("TV grid best: λ \(model.parameters(best.theta).weight) ν \(model.parameters(best.theta).smoothing) f \(best.loss)")
+    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11, tolerance: 1e-7, maxIterations: 200, label: "TV reference")
+    let psnr = problem.meanPSNR(try r.functional.evaluator.evaluate(theta: r.theta, epsilon: 1e-9).reconstructions)
+    return (r.theta, r.loss, psnr)
+}
+
+func runBilevelBench(_ mode: String) throws {
+    let sigma = Double(argument("sigma", "0.1"))!
+    let seed = UInt64(argument("seed", "0"))!
+    let size = Int(argument("size", "64"))!
+    let count = Int(argument("count", "4"))!
+    let data = try bilevelCrops(count: count, size: size, sigma: sigma, seed: seed)
+    switch mode {
+    case "bilevel-b":
+        let nuMin = Double(argument("nu-min", "0.01"))!
+        let model = try TVBilevelModel(minimumSmoothing: nuMin)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        let t0 = now()
+        let ref = try bilevelTVReference(problem)
+        let refSeconds = now() - t0
+        var options = MAIDOptions()
+        options.maxOuterIterations = Int(argument("outer", "200"))!
+        options.gradientTolerance = Double(argument("tolerance", "1e-4"))!
+        let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.05),
+                                  options: options) { e in
+            if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound)") }
+        }
+        let check = BilevelLossFunctional(problem: problem, epsilon: 1e-9, delta: 1e-11)
+        let f = check.value(Grid(shape: Shape(2), storage: result.theta))
+        let psnr = problem.meanPSNR(check.evaluator.reconstructions)
+        let (lambda, nu) = model.parameters(result.theta), (lambdaRef, nuRef) = model.parameters(ref.theta)
+        print(json([("mode", mode), ("images", Double(count)), ("size", Double(size)), ("sigma", sigma), ("nu_min", nuMin),
+                    ("lambda_ref", lambdaRef), ("nu_ref", nuRef), ("f_ref", ref.loss), ("psnr_ref", ref.psnr),
+                    ("reference_seconds", refSeconds),
+                    ("lambda_maid", lambda), ("nu_maid", nu), ("f_maid", f), ("psnr_maid", psnr),
+                    ("log_lambda_error", log(lambda / lambdaRef)), ("log_nu_error", log(nu / nuRef)),
+                    ("f_relative_error", f / ref.loss - 1), ("psnr_difference", psnr - ref.psnr),
+                    ("outer_iterations", Double(result.history.count)), ("stop", result.stopReason.description),
+                    ("lower_level_iterations", Double(result.lowerLevelIterations)),
+                    ("lower_level_iterations_stacked", Double(result.stackedLowerLevelIterations)),
+                    ("cg_iterations", Double(result.cgIterations)), ("seconds", result.seconds)]))
+    case "bilevel-c":
+        let k = Int(argument("filters", "8")), s = Int(argument("filter-size", "5"))
+        let boundary = ConvolutionBoundary(rawValue: argument("boundary", "reflect"))!
+        let model = try FoEBilevelModel(filterCount: k!, filterSize: s!, boundary: boundary, minimumSmoothing: 0)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        let w0 = Double(argument("weight", "0.05"))!, nu0 = Double(argument("smoothing", "0.05"))!
+        let theta0 = try model.initialTheta(filters: FieldOfExperts.dctFilters(size: s!, count: k!),
+                                            weights: Array(repeating: w0, count: k!), smoothings: Array(repeating: nu0, count: k!))
+        func report(_ label: String, _ r: BilevelResult, fRef: Double?) -> [(String, Any)] {
+            let check = BilevelLossFunctional(problem: problem, epsilon: 1e-7, delta: 1e-9)
+            let f = check.value(Grid(shape: Shape(r.theta.count), storage: r.theta))
+            let psnr = problem.meanPSNR(check.evaluator.reconstructions)
+            var out: [(String, Any)] = [("\(label)_f", f), ("\(label)_psnr", psnr), ("\(label)_seconds", r.seconds),
+                                        ("\(label)_outer", Double(r.history.count)), ("\(label)_stop", r.stopReason.description),
+                                        ("\(label)_lower_level", Double(r.lowerLevelIterations)), ("\(label)_cg", Double(r.cgIterations))]
+            if let fRef {
+                // First iterate whose loss (g at x̃) and whose certified upper bound are within 1 % of f_ref.
+                let byLoss = r.history.first { $0.loss <= 1.01 * fRef }
+                let byUpper = r.history.first { $0.lossUpper <= 1.01 * fRef }
+                out.append(("\(label)_work_to_1pct", byLoss.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
+                out.append(("\(label)_work_to_1pct_certified", byUpper.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
+            }
+            return out
+        }
+        var fields: [(String, Any)] = [("mode", mode), ("images", Double(count)), ("size", Double(size)), ("sigma", sigma),
+                                       ("filters", Double(k!)), ("filter_size", Double(s!)), ("boundary", boundary.rawValue)]
+        var fRef: Double? = nil
+        if argument("reference", "1") == "1" {
+            let t0 = now()
+            let ref = bilevelLBFGS(problem, from: theta0, epsilon: 1e-7, delta: 1e-9, tolerance: 1e-6,
+                                   maxIterations: Int(argument("reference-iterations", "400"))!, label: "FoE reference")
+            fRef = ref.loss
+            let psnrRef = problem.meanPSNR(ref.functional.evaluator.reconstructions)
+            fields += [("f_ref", ref.loss), ("psnr_ref", psnrRef), ("reference_seconds", now() - t0),
+                       ("reference_lower_level", Double(ref.functional.evaluator.lowerLevelIterations)),
+                       ("reference_cg", Double(ref.functional.evaluator.cgIterations))]
+        }
+        var options = MAIDOptions()
+        options.maxOuterIterations = Int(argument("outer", "300"))!
+        options.gradientTolerance = Double(argument("tolerance", "1e-5"))!
+        options.maxSeconds = Double(argument("max-seconds", "55"))!
+        let maid = try MAID.run(problem: problem, initialTheta: theta0, options: options) { e in
+            if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
+        }
+        fields += report("maid", maid, fRef: fRef)
+        if let fRef { fields.append(("maid_f_ratio", (fields.first { $0.0 == "maid_f" }!.1 as! Double) / fRef)) }
+        if argument("baseline", "1") == "1" {
+            var fixed = options
+            fixed.schedule = .fixed
+            fixed.initialAccuracy = 1e-5
+            fixed.initialCGTolerance = 1e-5
+            fixed.minimumAccuracy = 1e-5
+            fixed.maxSeconds = Double(argument("baseline-seconds", "120"))!
+            let base = try MAID.run(problem: problem, initialTheta: theta0, options: fixed) { e in
+                if e.iteration % 10 == 0 { bilevelLog("fixed \(e.iteration): f \(e.loss) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
+            }
+            fields += report("fixed", base, fRef: fRef)
+        }
+        if argument("tv", "1") == "1" {
+            let tvModel = try TVBilevelModel(minimumSmoothing: Double(argument("nu-min", "0.01"))!)
+            let tv = try bilevelTVReference(try BilevelProblem(model: tvModel, clean: data.clean, noisy: data.noisy))
+            fields += [("tv_psnr", tv.psnr), ("tv_f", tv.loss),
+                       ("foe_psnr_margin_over_tv", (fields.first { $0.0 == "maid_psnr" }!.1 as! Double) - tv.psnr)]
+        }
+        print(json(fields))
+    default:
+        bilevelLog("bilevel modes: bilevel-b, bilevel-c")
+    }
+}
