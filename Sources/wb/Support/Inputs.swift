@@ -73,6 +73,8 @@ final class ToolContext {
     let seed: UInt64
     let quiet: Bool
     let verbose: Bool
+    /// Models of earlier pipeline steps, by the option of this step that names them.
+    var stepModels: [String: DenoisingModel] = [:]
 
     init(inputs: [InputSource], seed: UInt64, quiet: Bool, verbose: Bool) {
         self.inputs = inputs
@@ -120,4 +122,19 @@ struct ToolResult {
     var summary: [SummaryItem] = []
     /// Solver history, if any.
     var convergence: ConvergenceHistory? = nil
+    /// Further per-iteration arrays stored in the convergence group beside its columns (e.g.
+    /// `theta`, shape (iterations, dim θ)).
+    var convergenceDatasets: [(name: String, grid: Grid)] = []
+    /// A model for later steps and for the output file (`/model` standalone,
+    /// `/entry/<step>/model` in a pipeline).
+    var model: DenoisingModel? = nil
+    /// Side files (plots) written next to the output as `<stem><suffix>`; every suffix must be
+    /// listed in the tool's ``Tool/attachmentSuffixes``.
+    var attachments: [Attachment] = []
+}
+
+/// A side file of a result: its name suffix and how to write it (atomically) to a path.
+struct Attachment {
+    let suffix: String
+    let write: (String) throws -> Void
 }
