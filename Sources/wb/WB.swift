@@ -18,13 +18,14 @@ struct WB: ParsableCommand {
         Data:       info, convert, phantom
         Forward:    noise, blur, fft
         Inverse:    denoise tv, denoise foe, deblur tv, foe-model
+        Learning:   learn tv, learn foe
         Quality:    metrics
         Checks:     check adjoint
         Pipelines:  run
         """,
         version: imagingVersion,
         subcommands: [Info.self, Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
-                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, MetricsCommand.self, Check.self, Run.self])
+                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, Learn.self, MetricsCommand.self, Check.self, Run.self])
 }
 
 @main

@@ -6,7 +6,7 @@ import Yams
 enum ToolRegistry {
     static let tools: [any Tool.Type] = [Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
                                          FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self,
-                                         ]
+                                         LearnTV.self, LearnFoE.self]
     static func tool(named name: String) -> (any Tool.Type)? { tools.first { $0.toolName == name } }
     static var names: [String] { tools.map { $0.toolName } }
 }
@@ -244,11 +244,7 @@ struct PipelineSpec {
     func pngPath(for id: String) -> String { sidePath(for: id, suffix: ".png") }
 
     /// A side file of step `id` next to the output file: `<stem>_<id><suffix>`.
-    func sidePath(for id: String, suffix: String) -> String {
-        var stem = outputFile
-        if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
-        return "\(stem)_\(id)\(suffix)"
-    }
+    func sidePath(for id: String, suffix: String) -> String { OutputWriter.siblingPath(of: outputFile, suffix: "_\(id)\(suffix)") }
 }
 
 extension String {

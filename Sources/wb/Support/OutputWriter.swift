@@ -39,6 +39,13 @@ enum OutputWriter {
         }
     }
 
+    /// `dir/out.h5` → `dir/out<suffix>`: a side file next to an output.
+    static func siblingPath(of output: String, suffix: String) -> String {
+        var stem = output
+        if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
+        return stem + suffix
+    }
+
     /// Writes `model` as `group` into the NeXus file being written.
     static func modelWriter(_ model: DenoisingModel, group: String) -> @Sendable (HDF5File) throws -> Void {
         { file in try model.write(in: file, group: group) }

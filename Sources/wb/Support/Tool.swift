@@ -49,11 +49,7 @@ extension Tool {
     }
 
     /// `out.h5` → `out<suffix>` (the side files of ``attachmentSuffixes``).
-    static func attachmentPath(output: String, suffix: String) -> String {
-        var stem = output
-        if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
-        return stem + suffix
-    }
+    static func attachmentPath(output: String, suffix: String) -> String { OutputWriter.siblingPath(of: output, suffix: suffix) }
 
     /// Inputs and output from the positional arguments, with usage errors for wrong counts.
     func splitFiles() throws -> (inputs: [String], output: String?) {
