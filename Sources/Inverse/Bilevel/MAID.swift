@@ -1,0 +1,363 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the lower-level accuracy ε (and the CG tolerance δ, always in the same ratio) evolves.
+public enum AccuracySchedule: Sendable, Equatable, CustomStringConvertible {
+    /// MAID: tightened by ν on a failed descent test or line search, relaxed by ν̄ on success.
+    case adaptive
+    /// Fixed ε = ε₀, δ = δ₀ (the fixed-accuracy baseline).
+    case fixed
+    /// HOAG-style ε_k = ε₀·rate^k (rate ∈ (0, 1); HOAG's default 0.9).
+    case geometric(rate: Double)
+    /// HOAG-style ε_k = ε₀/(k + 1)^power (power > 0; HOAG's quadratic 2 and cubic 3).
+    case polynomial(power: Double)
+
+    /// "adaptive", "fixed", "geometric(0.9)", "polynomial(2)".
+    public var description: String {
+        switch self {
+        case .adaptive: return "adaptive"
+        case .fixed: return "fixed"
+        case .geometric(let r): return "geometric(\(r))"
+        case .polynomial(let p): return "polynomial(\(p))"
+        }
+    }
+}
+
+/// Constants of MAID (spec Part B, Algorithm 3.1 and 3.2); defaults are the reference code's
+/// values (spec §3 table), except the Armijo constant c = η² written out. Check with ``validate()``.
+public struct MAIDOptions: Sendable, Equatable {
+    /// ε₀ > 0: initial certified distance ‖x̃_i − x̂_i‖ per image.
+    public var initialAccuracy = 0.1
+    /// δ₀ > 0: initial absolute CG residual per image.
+    public var initialCGTolerance = 0.1
+    /// α₀ > 0: initial step.
+    public var initialStep = 0.01
+    /// ρ ∈ (0, 1): step shrink in backtracking.
+    public var stepShrink = 0.5
+    /// ρ̄ ≥ 1: step growth after an accepted step.
+    public var stepGrowth = 10.0 / 9
+    /// ν ∈ (0, 1): accuracy tightening (ε, δ ← νε, νδ) after a failed test.
+    public var accuracyTightening = 0.5
+    /// ν̄ ≥ 1: accuracy relaxation (ε, δ ← ν̄ε, ν̄δ) after an accepted step.
+    public var accuracyRelaxation = 1.05
+    /// η ∈ (0, 1): descent margin of the test ω ≤ (1 − η)‖z‖.
+    public var descentMargin = 1e-4
+    /// c ∈ (0, η): Armijo constant of U(θ⁺) − L(θ) ≤ −c α‖z‖².
+    public var armijo = 1e-8
+    /// Backtracking steps per line search (≥ 1); grows by one after each failed search.
+    public var maxBacktracks = 10
+    /// ε floor > 0 (< ε₀): tightening below it stops with ``BilevelStopReason/accuracyFloor``.
+    public var minimumAccuracy = 1e-7
+    /// Stop with ``BilevelStopReason/converged`` when ‖z‖ ≤ tol and ω ≤ tol (tol ≥ 0).
+    public var gradientTolerance = 1e-6
+    /// Outer-iteration budget (≥ 1).
+    public var maxOuterIterations = 200
+    /// Total lower-level (FISTA) iteration budget (≥ 1).
+    public var maxLowerLevelIterations = 1_000_000
+    /// Wall-time budget in seconds (> 0; may be ∞).
+    public var maxSeconds = Double.infinity
+    /// Solver caps and the ω safety factor.
+    public var limits = BilevelSolverLimits()
+    /// The accuracy schedule (``AccuracySchedule/adaptive`` is MAID).
+    public var schedule = AccuracySchedule.adaptive
+    /// Seed of the probe directions of the constant estimates.
+    public var seed: UInt64 = 0
+
+    /// Defaults.
+    public init() {}
+
+    /// Throws ``BilevelError/invalidOption(name:value:reason:)`` for the first invalid constant.
+    public func validate() throws {
+        func bad(_ name: String, _ value: Double, _ reason: String) -> BilevelError {
+            .invalidOption(name: name, value: value, reason: reason)
+        }
+        func positive(_ name: String, _ v: Double) throws {
+            guard v > 0, v.isFinite else { throw bad(name, v, "must be finite and > 0") }
+        }
+        try positive("initialAccuracy", initialAccuracy)
+        try positive("initialCGTolerance", initialCGTolerance)
+        try positive("initialStep", initialStep)
+        guard stepShrink > 0, stepShrink < 1 else { throw bad("stepShrink", stepShrink, "ρ must lie in (0, 1)") }
+        guard stepGrowth >= 1, stepGrowth.isFinite else { throw bad("stepGrowth", stepGrowth, "ρ̄ must be finite and ≥ 1") }
+        guard accuracyTightening > 0, accuracyTightening < 1 else {
+            throw bad("accuracyTightening", accuracyTightening, "ν must lie in (0, 1)")
+        }
+        guard accuracyRelaxation >= 1, accuracyRelaxation.isFinite else {
+            throw bad("accuracyRelaxation", accuracyRelaxation, "ν̄ must be finite and ≥ 1")
+        }
+        guard descentMargin > 0, descentMargin < 1 else { throw bad("descentMargin", descentMargin, "η must lie in (0, 1)") }
+        guard armijo > 0, armijo < descentMargin else {
+            throw bad("armijo", armijo, "c must lie in (0, η) with η = descentMargin = \(descentMargin)")
+        }
+        guard maxBacktracks >= 1 else { throw bad("maxBacktracks", Double(maxBacktracks), "must be ≥ 1") }
+        try positive("minimumAccuracy", minimumAccuracy)
+        guard minimumAccuracy <= initialAccuracy else {
+            throw bad("minimumAccuracy", minimumAccuracy, "the ε floor must not exceed ε₀ = \(initialAccuracy)")
+        }
+        guard gradientTolerance >= 0, gradientTolerance.isFinite else {
+            throw bad("gradientTolerance", gradientTolerance, "must be finite and ≥ 0")
+        }
+        guard maxOuterIterations >= 1 else { throw bad("maxOuterIterations", Double(maxOuterIterations), "must be ≥ 1") }
+        guard maxLowerLevelIterations >= 1 else {
+            throw bad("maxLowerLevelIterations", Double(maxLowerLevelIterations), "must be ≥ 1")
+        }
+        guard maxSeconds > 0, !maxSeconds.isNaN else { throw bad("maxSeconds", maxSeconds, "must be > 0") }
+        guard limits.maxIterationsPerSolve >= 1 else {
+            throw bad("maxIterationsPerSolve", Double(limits.maxIterationsPerSolve), "must be ≥ 1")
+        }
+        guard limits.maxCGIterations >= 1 else { throw bad("maxCGIterations", Double(limits.maxCGIterations), "must be ≥ 1") }
+        guard limits.constantSafetyFactor >= 1, limits.constantSafetyFactor.isFinite else {
+            throw bad("constantSafetyFactor", limits.constantSafetyFactor, "must be finite and ≥ 1")
+        }
+        switch schedule {
+        case .geometric(let r):
+            guard r > 0, r < 1 else { throw bad("schedule.rate", r, "a geometric schedule needs a rate in (0, 1)") }
+        case .polynomial(let p):
+            guard p > 0, p.isFinite else { throw bad("schedule.power", p, "a polynomial schedule needs a finite power > 0") }
+        case .adaptive, .fixed: break
+        }
+    }
+}
+
+/// Why ``MAID/run(problem:initialTheta:options:progress:)`` stopped.
+public enum BilevelStopReason: Sendable, Equatable, CustomStringConvertible {
+    /// ‖z‖ ≤ tol and ω ≤ tol: ‖∇f(θ)‖ ≤ 2·tol (with the estimated constants).
+    case converged
+    /// The hypergradient is numerically zero: a step of the current size cannot change θ
+    /// (α‖z‖ ≤ 1e-14·(1 + ‖θ‖)), e.g. a weight so large that x̂ is constant.
+    case stationary
+    /// The accuracy had to be tightened below the floor (adaptive), no step was accepted at the
+    /// fixed accuracy (three line searches), or the schedule passed the floor.
+    case accuracyFloor
+    /// A budget ran out: outer iterations, lower-level iterations or time (the message says which).
+    case budget(String)
+    /// θ sits on its box and −z points out of it: the optimum is at the boundary.
+    case boundary
+
+    /// "converged", "stationary", "accuracy floor reached", "budget: …", "at boundary".
+    public var description: String {
+        switch self {
+        case .converged: return "converged"
+        case .stationary: return "stationary"
+        case .accuracyFloor: return "accuracy floor reached"
+        case .budget(let which): return "budget: \(which)"
+        case .boundary: return "at boundary"
+        }
+    }
+}
+
+/// One outer iteration: the state at θ_k when its hypergradient was accepted (after any
+/// tightening), what the line search did, and cumulative work at the end of the iteration.
+public struct BilevelHistoryEntry: Sendable, Equatable {
+    /// k (0-based).
+    public var iteration: Int
+    /// θ_k.
+    public var theta: [Double]
+    /// (1/m) Σ g_i(x̃_i) at θ_k.
+    public var loss: Double
+    /// Certified upper bound of f(θ_k).
+    public var lossUpper: Double
+    /// Certified lower bound of f(θ_k).
+    public var lossLower: Double
+    /// ε used at θ_k.
+    public var epsilon: Double
+    /// δ used at θ_k.
+    public var delta: Double
+    /// The accepted step α (0 when the line search failed).
+    public var stepSize: Double
+    /// ‖z_k‖.
+    public var hypergradientNorm: Double
+    /// ω_k.
+    public var errorBound: Double
+    /// Trial steps tried in this iteration's line search.
+    public var backtracks: Int
+    /// Whether a step was accepted.
+    public var accepted: Bool
+    /// Cumulative FISTA iterations (all images) at the end of the iteration.
+    public var lowerLevelIterations: Int
+    /// Cumulative CG iterations (all images) at the end of the iteration.
+    public var cgIterations: Int
+    /// Seconds since the start of the run at the end of the iteration.
+    public var seconds: Double
+}
+
+/// The outcome of a MAID (or baseline) run.
+public struct BilevelResult: Sendable {
+    /// The final θ (the last accepted iterate).
+    public var theta: [Double]
+    /// Why the run stopped.
+    public var stopReason: BilevelStopReason
+    /// One entry per outer iteration.
+    public var history: [BilevelHistoryEntry]
+    /// (1/m) Σ g_i at the final θ (at the last accuracy).
+    public var loss: Double
+    /// Certified upper bound of f at the final θ.
+    public var lossUpper: Double
+    /// Certified lower bound of f at the final θ.
+    public var lossLower: Double
+    /// ε and δ at the end.
+    public var epsilon: Double, delta: Double
+    /// Total FISTA iterations (all images).
+    public var lowerLevelIterations: Int
+    /// Total CG iterations (all images).
+    public var cgIterations: Int
+    /// Wall time.
+    public var seconds: Double
+    /// Lower-level solutions at the final θ.
+    public var reconstructions: [Grid]
+}
+
+/// MAID, the method of adaptive inexact descent for bilevel learning (Salehi, Mukherjee,
+/// Roberts, Ehrhardt, SIAM J. Math. Data Sci. 2025; spec Part B Algorithm 3.1), and the same loop
+/// with fixed or a-priori decreasing (HOAG-style) accuracies as baselines. docs/bilevel.md
+/// describes the constants, the bounds and the stop reasons.
+public enum MAID {
+    /// Runs the method from `initialTheta`; `progress` sees every history entry as it is made.
+    ///
+    /// Per outer iteration k (ε, δ per image; U, L the certified loss bounds):
+    /// 1. solve the lower levels at θ_k to ε (warm start), CG to δ, z and ω; adaptive: while
+    ///    ω > (1 − η)‖z‖ tighten ε, δ by ν (stop at the floor);
+    /// 2. stop if converged (‖z‖, ω ≤ tol), stationary or at the boundary;
+    /// 3. backtrack α = α_k ρ^i, i < maxBT: θ⁺ = clip(θ_k − αz), solve at θ⁺ to ε, accept if
+    ///    U(θ⁺) − L(θ_k) ≤ −c⟨z, θ_k − θ⁺⟩ (= −cα‖z‖² without clipping);
+    /// 4. success: θ_{k+1} = θ⁺, α_{k+1} = ρ̄α, ε, δ ← ν̄ε, ν̄δ (adaptive); failure: ε, δ ← νε, νδ,
+    ///    maxBT + 1, same θ (adaptive), or stop after three failures (fixed); schedules set ε_k, δ_k.
+    public static func run<Model: BilevelModel>(problem: BilevelProblem<Model>, initialTheta: [Double],
+                                                options: MAIDOptions = MAIDOptions(),
+                                                progress: (BilevelHistoryEntry) -> Void = { _ in }) throws -> BilevelResult {
+        try options.validate()
+        let model = problem.model
+        try model.validate(theta: initialTheta)
+        let start = ContinuousClock.now
+        func elapsed() -> Double { secondsBetween(start, .now) }
+        let evaluator = BilevelEvaluator(problem: problem, limits: options.limits, seed: options.seed)
+        var theta = model.clip(initialTheta)
+        var epsilon = options.initialAccuracy, delta = options.initialCGTolerance
+        var alpha = options.initialStep
+        var maxBT = options.maxBacktracks
+        var history: [BilevelHistoryEntry] = []
+        var consecutiveFailures = 0
+        var stop: BilevelStopReason? = nil
+        var current = try evaluator.solve(theta: theta, epsilon: epsilon, commit: true)
+        var k = 0
+
+        func budgetExceeded() -> BilevelStopReason? {
+            if evaluator.lowerLevelIterations >= options.maxLowerLevelIterations {
+                return .budget("lower-level iterations (\(evaluator.lowerLevelIterations) ≥ \(options.maxLowerLevelIterations))")
+            }
+            if elapsed() >= options.maxSeconds { return .budget("time (\(elapsed()) s ≥ \(options.maxSeconds) s)") }
+            return nil
+        }
+        func scheduled(_ k: Int) -> (Double, Double) {
+            switch options.schedule {
+            case .adaptive, .fixed: return (epsilon, delta)
+            case .geometric(let rate):
+                let f = pow(rate, Double(k))
+                return (options.initialAccuracy * f, options.initialCGTolerance * f)
+            case .polynomial(let power):
+                let f = 1 / pow(Double(k + 1), power)
+                return (options.initialAccuracy * f, options.initialCGTolerance * f)
+            }
+        }
+
+        outer: while stop == nil {
+            if k >= options.maxOuterIterations { stop = .budget("outer iterations (\(options.maxOuterIterations))"); break }
+            if let b = budgetExceeded() { stop = b; break }
+            if options.schedule != .adaptive && options.schedule != .fixed {
+                let (e, d) = scheduled(k)
+                if e < options.minimumAccuracy { stop = .accuracyFloor; break }
+                if e < epsilon { current = try evaluator.solve(theta: theta, epsilon: e, commit: true) }
+                epsilon = e; delta = d
+            }
+            // 1. Inexact hypergradient (Algorithm 3.2).
+            var z: [Double] = [], omega = 0.0
+            while true {
+                (z, omega) = try evaluator.hypergradient(theta: theta, delta: delta)
+                let zn = norm(z)
+                if zn <= options.gradientTolerance && omega <= options.gradientTolerance { stop = .converged; break }
+                if options.schedule != .adaptive || omega <= (1 - options.descentMargin) * zn { break }
+                epsilon *= options.accuracyTightening
+                delta *= options.accuracyTightening
+                if epsilon < options.minimumAccuracy { stop = .accuracyFloor; break }
+                if let b = budgetExceeded() { stop = b; break }
+                current = try evaluator.solve(theta: theta, epsilon: epsilon, commit: true)
+            }
+            let zNorm = norm(z)
+            var entry = BilevelHistoryEntry(
+                iteration: k, theta: theta, loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
+                epsilon: epsilon, delta: delta, stepSize: 0, hypergradientNorm: zNorm, errorBound: omega,
+                backtracks: 0, accepted: false, lowerLevelIterations: evaluator.lowerLevelIterations,
+                cgIterations: evaluator.cgIterations, seconds: elapsed())
+            if stop != nil { history.append(entry); progress(entry); break }
+            // 2. Stationary or at the boundary.
+            let thetaNorm = norm(theta)
+            if zNorm == 0 || alpha * zNorm <= 1e-14 * (1 + thetaNorm) {
+                stop = .stationary; history.append(entry); progress(entry); break
+            }
+            var projected = z
+            for j in z.indices where (theta[j] <= model.lowerBounds[j] && z[j] > 0) || (theta[j] >= model.upperBounds[j] && z[j] < 0) {
+                projected[j] = 0
+            }
+            if norm(projected) == 0 { stop = .boundary; history.append(entry); progress(entry); break }
+            // 3. Backtracking on the certified bounds.
+            var accepted = false
+            for i in 0..<maxBT {
+                if let b = budgetExceeded() { stop = b; break }
+                let a = alpha * pow(options.stepShrink, Double(i))
+                let trial = model.clip(zip(theta, z).map { $0 - a * $1 })
+                let decrease = zip(z, zip(theta, trial)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
+                entry.backtracks = i + 1
+                if decrease <= 0 { continue }
+                let t = try evaluator.solve(theta: trial, epsilon: epsilon, commit: false)
+                if t.upper - current.lower <= -options.armijo * decrease {
+                    evaluator.acceptTrial()
+                    current = evaluator.bounds(commit: true)
+                    theta = trial
+                    entry.stepSize = a
+                    accepted = true
+                    alpha = a * options.stepGrowth
+                    break
+                }
+            }
+            entry.accepted = accepted
+            entry.lowerLevelIterations = evaluator.lowerLevelIterations
+            entry.cgIterations = evaluator.cgIterations
+            entry.seconds = elapsed()
+            history.append(entry)
+            progress(entry)
+            if stop != nil { break }
+            k += 1
+            // 4. Accuracy update.
+            if accepted {
+                consecutiveFailures = 0
+                if options.schedule == .adaptive {
+                    epsilon *= options.accuracyRelaxation
+                    delta *= options.accuracyRelaxation
+                }
+            } else {
+                consecutiveFailures += 1
+                maxBT += 1
+                switch options.schedule {
+                case .adaptive:
+                    epsilon *= options.accuracyTightening
+                    delta *= options.accuracyTightening
+                    if epsilon < options.minimumAccuracy { stop = .accuracyFloor; break outer }
+                    current = try evaluator.solve(theta: theta, epsilon: epsilon, commit: true)
+                case .fixed:
+                    if consecutiveFailures >= 3 { stop = .accuracyFloor; break outer }
+                case .geometric, .polynomial:
+                    break
+                }
+            }
+        }
+        return BilevelResult(theta: theta, stopReason: stop ?? .budget("outer iterations"), history: history,
+                             loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
+                             epsilon: epsilon, delta: delta, lowerLevelIterations: evaluator.lowerLevelIterations,
+                             cgIterations: evaluator.cgIterations, seconds: elapsed(),
+                             reconstructions: evaluator.reconstructions)
+    }
+
+    static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+}
+
