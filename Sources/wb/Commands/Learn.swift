@@ -53,7 +53,7 @@ struct MAIDCommandOptions: ParsableArguments {
         "maxBacktracks": "--max-backtracks", "minimumAccuracy": "--min-accuracy", "gradientTolerance": "--gradient-tolerance",
         "maxOuterIterations": "--max-outer", "maxLowerLevelIterations": "--max-lower-level", "maxSeconds": "--max-seconds",
         "maxIterationsPerSolve": "--max-solve-iterations", "maxCGIterations": "--max-cg-iterations",
-        "rate": "--rate", "power": "--power", "schedule": "--method",
+        "schedule.rate": "--rate", "schedule.power": "--power",
     ]
 
     /// The library options; `seed` drives the random directions of the constant estimates.
@@ -74,8 +74,8 @@ struct MAIDCommandOptions: ParsableArguments {
         o.maxOuterIterations = maxOuter
         o.maxLowerLevelIterations = maxLowerLevel
         o.maxSeconds = maxSeconds > 0 ? maxSeconds : .infinity
-        o.maxIterationsPerSolve = maxSolveIterations
-        o.maxCGIterations = maxCgIterations
+        o.limits.maxIterationsPerSolve = maxSolveIterations
+        o.limits.maxCGIterations = maxCgIterations
         switch method {
         case .maid: o.schedule = .adaptive
         case .fixed: o.schedule = .fixed
@@ -160,13 +160,11 @@ enum Learning {
         let thetaHistory = h.isEmpty ? nil
             : Grid(shape: Shape(h.count, theta0.count), storage: h.flatMap(\.theta))
 
-        let pixels = Double(training.shape.count)
-        let trained = try problem.denoise(theta: result.theta, epsilon: reportTolerance * pixels.squareRoot())
+        let trained = try denoise(model, theta: result.theta, noisy: training.noisy)
         var validationPSNR: (Double, Double)? = nil
         if let validation {
             let vp = try BilevelProblem(model: model, clean: validation.clean, noisy: validation.noisy)
-            let x = try vp.denoise(theta: result.theta, epsilon: reportTolerance * Double(validation.shape.count).squareRoot())
-            validationPSNR = (vp.meanPSNR(validation.noisy), vp.meanPSNR(x))
+            validationPSNR = (vp.meanPSNR(validation.noisy), vp.meanPSNR(try denoise(model, theta: result.theta, noisy: validation.noisy)))
         }
         return LearningOutcome(
             theta: result.theta, stopReason: result.stopReason.description, outerIterations: h.count,
@@ -175,6 +173,16 @@ enum Learning {
             thetaHistory: thetaHistory, trainingPSNR: (problem.meanPSNR(training.noisy), problem.meanPSNR(trained)),
             validationPSNR: validationPSNR, example: trained[0], trainingCount: training.count,
             validationCount: validation?.count ?? 0)
+    }
+
+    /// The images denoised with the model of θ, each solved to the certified RMS distance
+    /// ``reportTolerance`` per pixel exactly as `wb denoise tv|foe --model` solves them.
+    static func denoise<M: BilevelModel>(_ model: M, theta: [Double], noisy: [Grid]) throws -> [Grid] {
+        try noisy.map { y in
+            let r = model.regularizer(theta: theta, height: y.shape[0], width: y.shape[1])
+            return try SmoothDenoising.solve(noisy: y, regularizer: r, distanceTolerance: reportTolerance * Double(y.count).squareRoot(),
+                                             maxIterations: 100_000).0
+        }
     }
 
     /// The loss-curve side file: loss and its certified bounds against the cumulative
