@@ -185,9 +185,9 @@ enum Learning {
         }
     }
 
-    /// The loss-curve side file: loss and its certified bounds against the cumulative
-    /// lower-level + CG iterations (the work measure of the MAID paper), log-y.
-    static func lossCurve(_ outcome: LearningOutcome, title: String) -> Attachment {
+    /// The loss-curve figure (`<stem>_loss.svg`): loss and its certified bounds against the
+    /// cumulative lower-level + CG iterations (the work measure of the MAID paper), log-y.
+    static func lossCurve(_ outcome: LearningOutcome, title: String) -> (suffix: String, svg: String) {
         func column(_ name: String) -> [Double] { outcome.history.columns.first { $0.name == name }?.values ?? [] }
         let work = zip(column("lower_level_iterations"), column("cg_iterations")).map { $0 + $1 }
         var plot = SVGLinePlot()
@@ -200,8 +200,7 @@ enum Learning {
             .init(name: "upper bound", x: work, y: column("loss_upper"), dashed: true),
             .init(name: "lower bound", x: work, y: column("loss_lower"), dashed: true),
         ]
-        let svg = plot.svg()
-        return Attachment(suffix: "_loss.svg") { path in try SVGPlot.write(svg, to: path) }
+        return ("loss", plot.svg())
     }
 }
 

@@ -5,7 +5,7 @@ import Inverse
 /// `wb learn foe CLEAN... MODEL.h5`: learns field-of-experts filters, weights and smoothings by MAID.
 struct LearnFoE: LearnTool {
     static let toolName = "learn-foe"
-    static let attachmentSuffixes = ["_loss.svg", "_filters.png"]
+    static let attachmentNames: [(suffix: String, ext: String)] = [("filters", "png")]
     static let configuration = CommandConfiguration(
         commandName: "foe",
         abstract: "Learn field-of-experts filters, weights and smoothings for denoising by bilevel optimisation (MAID).",
@@ -99,10 +99,10 @@ struct LearnFoE: LearnTool {
         r.convergence = outcome.history
         if let t = outcome.thetaHistory { r.convergenceDatasets = [("theta", t)] }
         r.model = .foe(file)
-        r.attachments = [Learning.lossCurve(outcome, title: "wb learn foe (\(maid.method.rawValue)): training loss"),
-                         Attachment(suffix: "_filters.png") { path in
-                             try OutputWriter.writePNG(panel, to: path, displayRange: .fixed(0, 1), bitDepth: 8)
-                         }]
+        r.plots = [Learning.lossCurve(outcome, title: "wb learn foe (\(maid.method.rawValue)): training loss")]
+        r.attachments = [Attachment(suffix: "filters", ext: "png") { path in
+            try OutputWriter.writePNG(panel, to: path, displayRange: .fixed(0, 1), bitDepth: 8)
+        }]
         return r
     }
 }

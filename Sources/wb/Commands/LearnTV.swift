@@ -5,7 +5,6 @@ import Inverse
 /// `wb learn tv CLEAN... MODEL.h5`: learns the smoothed-TV weight λ (and optionally ν) by MAID.
 struct LearnTV: LearnTool {
     static let toolName = "learn-tv"
-    static let attachmentSuffixes = ["_loss.svg"]
     static let configuration = CommandConfiguration(
         commandName: "tv",
         abstract: "Learn the smoothed-TV weight λ (and ν) for denoising by bilevel optimisation (MAID).",
@@ -84,7 +83,7 @@ struct LearnTV: LearnTool {
         r.convergence = outcome.history
         if let t = outcome.thetaHistory { r.convergenceDatasets = [("theta", t)] }
         r.model = .tv(try TVModelFile(weight: learned.weight, smoothing: learned.smoothing, isotropic: !anisotropic))
-        r.attachments = [Learning.lossCurve(outcome, title: "wb learn tv (\(maid.method.rawValue)): training loss")]
+        r.plots = [Learning.lossCurve(outcome, title: "wb learn tv (\(maid.method.rawValue)): training loss")]
         return r
     }
 }

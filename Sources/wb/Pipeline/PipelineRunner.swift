@@ -13,8 +13,8 @@ struct PipelineRunner {
             try AtomicOutput.validate(spec.pngPath(for: id), inputs: spec.inputFiles, force: common.force)
         }
         for step in spec.steps {
-            for suffix in type(of: step.tool).attachmentSuffixes {
-                try AtomicOutput.validate(spec.sidePath(for: step.id, suffix: suffix), inputs: spec.inputFiles, force: common.force)
+            for a in type(of: step.tool).attachmentNames {
+                try AtomicOutput.validate(spec.sidePath(for: step.id, suffix: a.suffix, extension: a.ext), inputs: spec.inputFiles, force: common.force)
             }
         }
     }
@@ -103,7 +103,9 @@ struct PipelineRunner {
         }
         try NeXus.write(doc, to: spec.outputFile)
         for step in spec.steps {
-            for a in results[step.id]?.attachments ?? [] { try a.write(spec.sidePath(for: step.id, suffix: a.suffix)) }
+            guard let r = results[step.id] else { continue }
+            for a in r.attachments { try a.write(spec.sidePath(for: step.id, suffix: a.suffix, extension: a.ext)) }
+            for p in r.plots { try SVGPlot.write(p.svg, to: spec.sidePath(for: step.id, suffix: p.suffix, extension: "svg")) }
         }
         for id in spec.pngSteps {
             guard let r = results[id], let g = r.grid else {

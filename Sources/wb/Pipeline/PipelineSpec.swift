@@ -241,10 +241,12 @@ struct PipelineSpec {
     }
 
     /// The PNG path for step `id` next to the output file: `<stem>_<id>.png`.
-    func pngPath(for id: String) -> String { sidePath(for: id, suffix: ".png") }
+    func pngPath(for id: String) -> String { OutputWriter.siblingPath(for: outputFile, suffix: id, extension: "png") }
 
-    /// A side file of step `id` next to the output file: `<stem>_<id><suffix>`.
-    func sidePath(for id: String, suffix: String) -> String { OutputWriter.siblingPath(of: outputFile, suffix: "_\(id)\(suffix)") }
+    /// A side file of step `id` next to the output file: `<stem>_<id>_<suffix>.<ext>`.
+    func sidePath(for id: String, suffix: String, extension ext: String) -> String {
+        OutputWriter.siblingPath(for: outputFile, suffix: "\(id)_\(suffix)", extension: ext)
+    }
 }
 
 extension String {

@@ -120,6 +120,10 @@ struct ToolResult {
     var extra: [NXData] = []
     /// Named scalar results: printed and stored.
     var summary: [SummaryItem] = []
+    /// Values of the main result's axes by axis name (pixel indices when absent).
+    var axisValues: [String: Grid] = [:]
+    /// Further attributes of the main NXdata group (not printed).
+    var attributes: [String: HDF5Value] = [:]
     /// Solver history, if any.
     var convergence: ConvergenceHistory? = nil
     /// Further per-iteration arrays stored in the convergence group beside its columns (e.g.
@@ -128,13 +132,17 @@ struct ToolResult {
     /// A model for later steps and for the output file (`/model` standalone,
     /// `/entry/<step>/model` in a pipeline).
     var model: DenoisingModel? = nil
-    /// Side files (plots) written next to the output as `<stem><suffix>`; every suffix must be
-    /// listed in the tool's ``Tool/attachmentSuffixes``.
+    /// Figures written next to a standalone HDF5 output as `<stem>_<suffix>.svg` (see ``SVGPlot``;
+    /// in a pipeline `<stem>_<step>_<suffix>.svg`).
+    var plots: [(suffix: String, svg: String)] = []
+    /// Other side files (e.g. PNG panels) written next to the output as `<stem>_<suffix>.<ext>`;
+    /// each must be listed in the tool's ``Tool/attachmentNames`` (checked before the tool runs).
     var attachments: [Attachment] = []
 }
 
-/// A side file of a result: its name suffix and how to write it (atomically) to a path.
+/// A side file of a result: its name suffix and extension, and how to write it (atomically) to a path.
 struct Attachment {
     let suffix: String
+    let ext: String
     let write: (String) throws -> Void
 }

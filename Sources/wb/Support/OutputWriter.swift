@@ -1,4 +1,7 @@
 import Imaging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes tool results: NeXus HDF5 with provenance, or PNG, always atomically.
 enum OutputWriter {
@@ -12,6 +15,8 @@ enum OutputWriter {
         var d = NXData(name: name, signal: grid, axes: result.axes, interpretation: result.interpretation,
                        longName: result.longName, units: result.units)
         for item in result.summary { d.attributes[item.name] = item.hdf5Value }
+        for (key, value) in result.attributes { d.attributes[key] = value }
+        d.axisValues = result.axisValues
         return d
     }
 
@@ -39,11 +44,30 @@ enum OutputWriter {
         }
     }
 
-    /// `dir/out.h5` → `dir/out<suffix>`: a side file next to an output.
-    static func siblingPath(of output: String, suffix: String) -> String {
+    /// `<stem>_<suffix>.<ext>` next to `output` (the extension of `output` removed).
+    static func siblingPath(for output: String, suffix: String, extension ext: String = "svg") -> String {
         var stem = output
         if let dot = stem.lastIndex(of: "."), !stem[dot...].contains("/") { stem = String(stem[..<dot]) }
-        return stem + suffix
+        return "\(stem)_\(suffix).\(ext)"
+    }
+
+    /// Writes a result's figures next to the HDF5 `output` (only for HDF5 outputs). If one cannot
+    /// be written, the output and the figures already written are removed, so nothing partial stays.
+    static func writePlots(_ result: ToolResult, nextTo output: String, force: Bool, context: ToolContext) throws {
+        guard !result.plots.isEmpty, (try? DataFiles.format(of: output, role: "output")) == .hdf5 else { return }
+        var written: [String] = []
+        do {
+            for plot in result.plots {
+                let path = siblingPath(for: output, suffix: plot.suffix)
+                try AtomicOutput.validate(path, force: force)
+                try SVGPlot.write(plot.svg, to: path)
+                written.append(path)
+                context.log("wrote \(path)")
+            }
+        } catch {
+            for path in written + [output] { unlink(path) }
+            throw error
+        }
     }
 
     /// Writes `model` as `group` into the NeXus file being written.

@@ -30,8 +30,9 @@ protocol Tool: ParsableCommand {
     /// The files behind one positional input (default: the file of a PNG/HDF5 reference, which
     /// must exist); tools that accept folders expand them here.
     static func inputFiles(of input: String) throws -> [String]
-    /// Suffixes of the side files (plots) written next to the output: `out.h5` → `out<suffix>`.
-    static var attachmentSuffixes: [String] { get }
+    /// Side files written next to the output (``ToolResult/attachments``) as (suffix, extension):
+    /// `out.h5` → `out_<suffix>.<ext>`; checked before the tool runs.
+    static var attachmentNames: [(suffix: String, ext: String)] { get }
 }
 
 extension Tool {
@@ -39,7 +40,7 @@ extension Tool {
     static var modelOptions: [String] { [] }
     static var producesModel: Bool { false }
     func optionInputFiles() throws -> [String] { [] }
-    static var attachmentSuffixes: [String] { [] }
+    static var attachmentNames: [(suffix: String, ext: String)] { [] }
 
     static func inputFiles(of input: String) throws -> [String] {
         let file = DataFiles.fileComponent(input)
@@ -48,8 +49,6 @@ extension Tool {
         return [file]
     }
 
-    /// `out.h5` → `out<suffix>` (the side files of ``attachmentSuffixes``).
-    static func attachmentPath(output: String, suffix: String) -> String { OutputWriter.siblingPath(of: output, suffix: suffix) }
 
     /// Inputs and output from the positional arguments, with usage errors for wrong counts.
     func splitFiles() throws -> (inputs: [String], output: String?) {
@@ -88,8 +87,9 @@ extension Tool {
                 throw WBError("\(output): an output is a whole file; a dataset path is not accepted")
             }
             try AtomicOutput.validate(output, inputs: readFiles, force: common.force)
-            for suffix in Self.attachmentSuffixes {
-                try AtomicOutput.validate(Self.attachmentPath(output: output, suffix: suffix), inputs: readFiles, force: common.force)
+            for a in Self.attachmentNames {
+                try AtomicOutput.validate(OutputWriter.siblingPath(for: output, suffix: a.suffix, extension: a.ext),
+                                          inputs: readFiles, force: common.force)
             }
         }
         let context = ToolContext(inputs: inputs.map { .file($0) }, seed: common.seed,
@@ -101,10 +101,11 @@ extension Tool {
                                              parameters: ParameterSnapshot.json(of: self, toolName: Self.toolName, inputs: inputs),
                                              seed: common.seed, inputs: readFiles)
             for a in result.attachments {
-                let path = Self.attachmentPath(output: output, suffix: a.suffix)
+                let path = OutputWriter.siblingPath(for: output, suffix: a.suffix, extension: a.ext)
                 try a.write(path)
                 context.log("wrote \(path)")
             }
+            try OutputWriter.writePlots(result, nextTo: output, force: common.force, context: context)
             context.log("wrote \(output) (\(String(format6: wallClock() - start)) s)")
         }
         SummaryPrinter.print(result.summary, output: output, json: common.json)
