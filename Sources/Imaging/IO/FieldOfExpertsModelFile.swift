@@ -14,7 +14,7 @@
 /// (c ∗ x)[i, j] = Σ_{a,b} c[a, b]·x̃[i − a + s_h div 2, j − b + s_w div 2] (x̃: x extended by the
 /// boundary), and denoising minimises ½‖x − y‖² + R(x) (no extra ½ in front of R).
 /// All values must be finite. Readers reject other `model` values and newer versions.
-public struct FieldOfExpertsModelFile: Sendable, Equatable {
+public struct FieldOfExpertsModelFile: ModelFile {
     /// The format version this code reads and writes.
     public static let currentVersion = 1
     /// The boundary names the format allows.
@@ -92,16 +92,6 @@ public struct FieldOfExpertsModelFile: Sendable, Equatable {
         self.boundary = boundary
     }
 
-    /// Writes the model to `path` atomically (replacing an existing file; callers check
-    /// ``AtomicOutput/validate(_:inputs:force:)`` first).
-    public func write(to path: String) throws {
-        try AtomicOutput.write(to: path) { tmp in
-            let file = try HDF5File(tmp, mode: .create)
-            defer { file.close() }
-            try write(in: file)
-        }
-    }
-
     /// Writes the model as `group` (default `/model`) into an open file (e.g. next to a NeXus entry).
     public func write(in file: HDF5File, group: String = "/model") throws {
         try file.createGroup(group, attributes: [
@@ -111,6 +101,24 @@ public struct FieldOfExpertsModelFile: Sendable, Equatable {
         try file.write(filters, to: "\(group)/filters", compression: nil)
         try file.write(Grid(shape: Shape(weights.count), storage: weights), to: "\(group)/weights", compression: nil)
         try file.write(Grid(shape: Shape(smoothings.count), storage: smoothings), to: "\(group)/smoothings", compression: nil)
+    }
+}
+
+/// A model stored as one HDF5 group (`/model` in a model file of its own).
+public protocol ModelFile: Sendable, Equatable {
+    /// Writes the model as `group` into an open file (e.g. next to a NeXus entry).
+    func write(in file: HDF5File, group: String) throws
+}
+
+extension ModelFile {
+    /// Writes the model to `path` as `/model`, atomically (replacing an existing file; callers
+    /// check ``AtomicOutput/validate(_:inputs:force:)`` first).
+    public func write(to path: String) throws {
+        try AtomicOutput.write(to: path) { tmp in
+            let file = try HDF5File(tmp, mode: .create)
+            defer { file.close() }
+            try write(in: file, group: "/model")
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 /// The model is R(x) = λ Σ_p sqrt(Σ_a (∂_a x)_p² + ν²) (isotropic) or λ Σ_p Σ_a sqrt((∂_a x)_p² + ν²)
 /// (anisotropic), forward differences with Neumann boundary, and denoising minimises
 /// ½‖x − y‖² + R(x). All values must be finite. Readers reject other `model` values and newer versions.
-public struct TVModelFile: Sendable, Equatable {
+public struct TVModelFile: ModelFile {
     /// The format version this code reads and writes.
     public static let currentVersion = 1
     /// The value of `/model@model`.
@@ -70,15 +70,6 @@ public struct TVModelFile: Sendable, Equatable {
         let file = try HDF5File(path)
         defer { file.close() }
         return try ModelGroup.kind(file, group: group)
-    }
-
-    /// Writes the model to `path` atomically.
-    public func write(to path: String) throws {
-        try AtomicOutput.write(to: path) { tmp in
-            let file = try HDF5File(tmp, mode: .create)
-            defer { file.close() }
-            try write(in: file)
-        }
     }
 
     /// Writes the model as `group` (default `/model`) into an open file.

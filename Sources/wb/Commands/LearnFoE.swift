@@ -41,7 +41,8 @@ struct LearnFoE: LearnTool {
     @OptionGroup(title: "Training data") var data: TrainingDataOptions
     @Option(help: "Number of filters K.") var filters = 8
     @Option(help: "Filter size s (odd, 3…15).") var filterSize = 5
-    @Option(help: "Initial filters: dct (K ≤ s² − 1) or random (seeded, zero mean, unit norm).") var initial: Initial?
+    @Option(name: .customLong("init"), help: "Initial filters: dct (K ≤ s² − 1) or random (seeded, zero mean, unit norm).")
+    var initial: Initial?
     @Option(help: "Initial weight of every filter (> 0).") var weight = 0.05
     @Option(help: "Initial smoothing of every filter (> --min-smoothing).") var smoothing = 0.03
     @Option(help: "Lower bound ν_min ≥ 0 of the smoothings.") var minSmoothing = 0.0
