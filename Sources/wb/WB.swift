@@ -18,6 +18,7 @@ struct WB: ParsableCommand {
         Data:       info, convert, phantom
         Forward:    noise, blur, fft
         Inverse:    denoise tv, denoise foe, deblur tv, foe-model, calibrate
+        Learning:   learn tv, learn foe
         Simulation: simulate calibration, experiment phase-transition
         Quality:    metrics
         Checks:     check adjoint
@@ -25,7 +26,7 @@ struct WB: ParsableCommand {
         """,
         version: imagingVersion,
         subcommands: [Info.self, Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
-                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, Calibrate.self, Simulate.self, Experiment.self,
+                      FFTCommand.self, Denoise.self, Deblur.self, FoEModelCommand.self, Calibrate.self, Simulate.self, Experiment.self, Learn.self,
                       MetricsCommand.self, Check.self, Run.self])
 }
 

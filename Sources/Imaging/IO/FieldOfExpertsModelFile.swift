@@ -14,7 +14,7 @@
 /// (c ∗ x)[i, j] = Σ_{a,b} c[a, b]·x̃[i − a + s_h div 2, j − b + s_w div 2] (x̃: x extended by the
 /// boundary), and denoising minimises ½‖x − y‖² + R(x) (no extra ½ in front of R).
 /// All values must be finite. Readers reject other `model` values and newer versions.
-public struct FieldOfExpertsModelFile: Sendable, Equatable {
+public struct FieldOfExpertsModelFile: ModelFile {
     /// The format version this code reads and writes.
     public static let currentVersion = 1
     /// The boundary names the format allows.
@@ -59,35 +59,29 @@ public struct FieldOfExpertsModelFile: Sendable, Equatable {
     }
 
     /// Reads and checks a model file; errors name the file and the missing or bad item.
-    public static func read(_ path: String) throws -> FieldOfExpertsModelFile {
+    /// `group` is the model group (`/model` in a model file; `wb learn` pipelines store models
+    /// at `/entry/<step>/model`).
+    public static func read(_ path: String, group: String = "/model") throws -> FieldOfExpertsModelFile {
         let file = try HDF5File(path)
         defer { file.close() }
-        func bad(_ reason: String) -> ImagingError { .invalidData(source: path, reason: reason) }
-        guard file.isGroup("/model") else { throw bad("no /model group; not a field-of-experts model file") }
-        let attributes = try file.attributes(of: "/model")
-        guard let kind = attributes["model"]?.stringValue, kind == "field-of-experts" else {
-            throw bad("/model@model must be \"field-of-experts\", got \(attributes["model"].map { "\($0)" } ?? "nothing")")
-        }
-        guard let version = attributes["version"]?.intValue else { throw bad("/model@version is missing") }
-        guard version >= 1 && version <= currentVersion else {
-            throw bad("/model@version \(version) is not supported (this wb reads version \(currentVersion))")
-        }
+        let source = group == "/model" ? path : "\(path):\(group)"
+        try ModelGroup.check(file, group: group, kind: "field-of-experts", version: currentVersion, source: source)
+        func bad(_ reason: String) -> ImagingError { .invalidData(source: source, reason: reason) }
+        let attributes = try file.attributes(of: group)
         let boundary = attributes["boundary"]?.stringValue ?? "reflect"
         if let potential = attributes["potential"]?.stringValue, potential != "smoothed-l1" {
-            throw bad("/model@potential '\(potential)' is not supported (only smoothed-l1)")
+            throw bad("\(group)@potential '\(potential)' is not supported (only smoothed-l1)")
         }
         var grids: [String: Grid] = [:]
         for name in ["filters", "weights", "smoothings"] {
-            let object = "/model/\(name)"
-            guard file.isDataset(object) else { throw bad("dataset \(object) is missing") }
-            grids[name] = try file.readGrid(object)
+            grids[name] = try ModelGroup.dataset(file, "\(group)/\(name)", source: source)
         }
         for name in ["weights", "smoothings"] where grids[name]!.rank != 1 {
-            throw bad("/model/\(name) must be 1-D, got shape \(grids[name]!.shape)")
+            throw bad("\(group)/\(name) must be 1-D, got shape \(grids[name]!.shape)")
         }
         let model = FieldOfExpertsModelFile(unchecked: grids["filters"]!, weights: grids["weights"]!.storage,
                                             smoothings: grids["smoothings"]!.storage, boundary: boundary)
-        try model.check(source: path)
+        try model.check(source: source)
         return model
     }
 
@@ -98,19 +92,60 @@ public struct FieldOfExpertsModelFile: Sendable, Equatable {
         self.boundary = boundary
     }
 
-    /// Writes the model to `path` atomically (replacing an existing file; callers check
-    /// ``AtomicOutput/validate(_:inputs:force:)`` first).
+    /// Writes the model as `group` (default `/model`) into an open file (e.g. next to a NeXus entry).
+    public func write(in file: HDF5File, group: String = "/model") throws {
+        try file.createGroup(group, attributes: [
+            "model": .string("field-of-experts"), "version": .int(Self.currentVersion),
+            "boundary": .string(boundary), "potential": .string("smoothed-l1"),
+        ])
+        try file.write(filters, to: "\(group)/filters", compression: nil)
+        try file.write(Grid(shape: Shape(weights.count), storage: weights), to: "\(group)/weights", compression: nil)
+        try file.write(Grid(shape: Shape(smoothings.count), storage: smoothings), to: "\(group)/smoothings", compression: nil)
+    }
+}
+
+/// A model stored as one HDF5 group (`/model` in a model file of its own).
+public protocol ModelFile: Sendable, Equatable {
+    /// Writes the model as `group` into an open file (e.g. next to a NeXus entry).
+    func write(in file: HDF5File, group: String) throws
+}
+
+extension ModelFile {
+    /// Writes the model to `path` as `/model`, atomically (replacing an existing file; callers
+    /// check ``AtomicOutput/validate(_:inputs:force:)`` first).
     public func write(to path: String) throws {
         try AtomicOutput.write(to: path) { tmp in
             let file = try HDF5File(tmp, mode: .create)
             defer { file.close() }
-            try file.createGroup("/model", attributes: [
-                "model": .string("field-of-experts"), "version": .int(Self.currentVersion),
-                "boundary": .string(boundary), "potential": .string("smoothed-l1"),
-            ])
-            try file.write(filters, to: "/model/filters", compression: nil)
-            try file.write(Grid(shape: Shape(weights.count), storage: weights), to: "/model/weights", compression: nil)
-            try file.write(Grid(shape: Shape(smoothings.count), storage: smoothings), to: "/model/smoothings", compression: nil)
+            try write(in: file, group: "/model")
         }
+    }
+}
+
+/// Checks shared by the model-file readers: the group exists, names the expected model and a
+/// readable version; datasets exist.
+enum ModelGroup {
+    /// The `model` attribute of `group` (nil when the group or attribute is missing).
+    static func kind(_ file: HDF5File, group: String) throws -> String? {
+        guard file.isGroup(group) else { return nil }
+        return try file.attributes(of: group)["model"]?.stringValue
+    }
+
+    static func check(_ file: HDF5File, group: String, kind: String, version current: Int, source: String) throws {
+        func bad(_ reason: String) -> ImagingError { .invalidData(source: source, reason: reason) }
+        guard file.isGroup(group) else { throw bad("no \(group) group; not a \(kind) model file") }
+        let attributes = try file.attributes(of: group)
+        guard let k = attributes["model"]?.stringValue, k == kind else {
+            throw bad("\(group)@model must be \"\(kind)\", got \(attributes["model"].map { "\($0)" } ?? "nothing")")
+        }
+        guard let version = attributes["version"]?.intValue else { throw bad("\(group)@version is missing") }
+        guard version >= 1 && version <= current else {
+            throw bad("\(group)@version \(version) is not supported (this wb reads version \(current))")
+        }
+    }
+
+    static func dataset(_ file: HDF5File, _ object: String, source: String) throws -> Grid {
+        guard file.isDataset(object) else { throw ImagingError.invalidData(source: source, reason: "dataset \(object) is missing") }
+        return try file.readGrid(object)
     }
 }

@@ -46,6 +46,7 @@ public enum NeXus {
             ])
             for result in document.results { try write(result, in: file) }
             try writeProcess(document, hashes: hashes, date: date, in: file)
+            for appendix in document.appendices { try appendix(file) }
         }
     }
 

@@ -16,6 +16,9 @@ public struct NeXusDocument: Sendable {
     /// Further named solver histories (e.g. one per pipeline step), each written as
     /// `/entry/process/convergence_<name>` in the same NXdata layout as ``convergence``.
     public var namedConvergence: [(name: String, history: ConvergenceHistory)] = []
+    /// Further content written into the open file after the entry (e.g. a model group at
+    /// `/model`), inside the same atomic write: a failure leaves no file.
+    public var appendices: [@Sendable (HDF5File) throws -> Void] = []
 
     /// A document; `defaultResult` defaults to the first result's name.
     public init(results: [NXData], defaultResult: String? = nil, provenance: Provenance,

@@ -30,10 +30,19 @@ struct DenoiseTV: Tool {
         holds the convergence history (objective, gap, relative gap, seconds per iteration) in \
         /entry/process/convergence.
 
+        --model M.h5 (instead of --lambda) uses a smoothed-TV model written by wb learn tv \
+        (M.h5:/group for a model stored elsewhere, e.g. a pipeline's /entry/<step>/model). By \
+        default it solves the model that was learned, min ½‖x − y‖² + λ Σ_p sqrt(|∇x|_p² + ν²) \
+        (isotropic or anisotropic as the model says), by FISTA with the certified stopping test \
+        of denoise foe: --tolerance is then the RMS distance per pixel to the exact minimiser. \
+        With --nonsmooth it uses the learned λ in the exact (ν = 0) model above and ignores ν. \
+        2-D images and 3-D volumes (no colour) with a smoothed model.
+
         Examples:
           wb denoise tv --lambda 0.1 noisy.h5 denoised.h5
           wb denoise tv --lambda 0.05 --anisotropic --tolerance 1e-6 noisy.png denoised.png
           wb denoise tv --lambda 0.1 --rgb --channels vectorial photo.png denoised.png
+          wb denoise tv --model tv-model.h5 noisy.png denoised.h5
         """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
@@ -48,7 +57,9 @@ struct DenoiseTV: Tool {
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "Input file, then output file.") var files: [String] = []
-    @Option(help: "Regularisation weight λ > 0 (required).") var lambda: Double
+    @Option(help: "Regularisation weight λ > 0 (required unless --model).") var lambda: Double?
+    @Option(help: "Smoothed-TV model file from wb learn tv (FILE.h5 or FILE.h5:/group), instead of --lambda.") var model: String?
+    @Flag(help: "With --model: use the learned λ in exact (non-smooth) TV and ignore the model's ν.") var nonsmooth = false
     @Flag(help: "Anisotropic TV (Σ|∂ₐx|) instead of isotropic.") var anisotropic = false
     @Flag(help: "Read a PNG input as colour (y, x, 3); implies --channels vectorial unless given.") var rgb = false
     @Option(help: "Treat a rank-3 input as (y, x, c) colour data: separate or vectorial.") var channels: Channels?
@@ -56,12 +67,40 @@ struct DenoiseTV: Tool {
     @Option(help: "Stop when the relative primal–dual gap is ≤ this.") var tolerance = 1e-4
     @Option(help: "primal-dual (accelerated Chambolle–Pock) or dual-fista (FISTA on the dual).") var method: Method = .primalDual
 
+    static var modelOptions: [String] { ["model"] }
+
     func validate() throws {
         try validateFiles()
         try validateSolverOptions(lambda: lambda, maxIterations: maxIterations, tolerance: tolerance)
+        switch (lambda, model) {
+        case (nil, nil): throw ValidationError("give --lambda (the weight) or --model (a learned smoothed-TV model)")
+        case (_?, _?): throw ValidationError("--lambda and --model exclude each other (the model holds λ)")
+        case (nil, let m?):
+            guard DatasetReference.isHDF5Path(DataFiles.fileComponent(m)) else {
+                throw ValidationError("--model \(m): a model file must be HDF5 (.h5, .hdf5 or .nxs)")
+            }
+            if anisotropic { throw ValidationError("--anisotropic does not apply with --model (the model says which TV it is)") }
+            if !nonsmooth && (rgb || channels != nil) {
+                throw ValidationError("a smoothed-TV --model denoises gray images and volumes; for colour add --nonsmooth")
+            }
+            if !nonsmooth && tolerance == 0 { throw ValidationError("--tolerance must be > 0 with a smoothed --model (a certified distance), got 0") }
+        case (_?, nil):
+            if nonsmooth { throw ValidationError("--nonsmooth applies only with --model") }
+        }
     }
 
+    func optionInputFiles() throws -> [String] { model.map { [DataFiles.fileComponent($0)] } ?? [] }
+
     func execute(_ context: ToolContext) throws -> ToolResult {
+        var lambda = self.lambda ?? 0, isotropic = !anisotropic
+        if let reference = model {
+            guard case .tv(let m) = try context.model(option: "model", reference: reference) else {
+                throw WBError("--model \(reference): not a smoothed-TV model (for a field-of-experts model use wb denoise foe)")
+            }
+            if !nonsmooth { return try executeSmoothed(context, model: m, reference: reference) }
+            lambda = m.weight
+            isotropic = m.isotropic
+        }
         let progress = SolverOutput.Monitor(context, tool: "denoise tv", maxIterations: maxIterations)
         let y = try context.grid(0, channels: rgb ? .rgb : .gray, ranks: 2...3)
         let coupling = channels ?? (rgb ? .vectorial : nil)
@@ -70,12 +109,12 @@ struct DenoiseTV: Tool {
             guard y.rank == 3 else {
                 throw WBError("\(context.inputs[0].label): --channels needs (y, x, c) colour data of rank 3, got shape \(y.shape)")
             }
-            (x, report) = try TVDenoising.solve(noisy: ChannelLayout.channelsFirst(y), lambda: lambda, isotropic: !anisotropic,
+            (x, report) = try TVDenoising.solve(noisy: ChannelLayout.channelsFirst(y), lambda: lambda, isotropic: isotropic,
                                                 maxIterations: maxIterations, relativeGapTolerance: tolerance,
                                                 method: method.solverMethod, channels: coupling.coupling, monitor: progress.update)
             x = ChannelLayout.channelsLast(x)
         } else {
-            (x, report) = try TVDenoising.solve(noisy: y, lambda: lambda, isotropic: !anisotropic,
+            (x, report) = try TVDenoising.solve(noisy: y, lambda: lambda, isotropic: isotropic,
                                                 maxIterations: maxIterations, relativeGapTolerance: tolerance,
                                                 method: method.solverMethod, monitor: progress.update)
         }
@@ -88,6 +127,20 @@ struct DenoiseTV: Tool {
         r.summary = [SummaryItem("lambda", lambda)] + SolverOutput.summary(report)
             + [SummaryItem("relative_gap", gap), SummaryItem("gap", report.final.gap ?? .nan),
                SummaryItem("objective", report.final.objective ?? .nan)]
+        r.convergence = SolverOutput.history(report)
+        return r
+    }
+
+    /// Denoising with the smoothed-TV model as learned: certified FISTA (as denoise foe).
+    func executeSmoothed(_ context: ToolContext, model m: TVModelFile, reference: String) throws -> ToolResult {
+        let y = try context.grid(0, ranks: 2...3)
+        let regularizer = SmoothedTV(shape: y.shape, weight: m.weight, smoothing: m.smoothing, isotropic: m.isotropic)
+        let (x, report) = try SmoothDenoising.solveCertified(context, tool: "denoise tv", noisy: y, regularizer: regularizer,
+                                                             rmsTolerance: tolerance, maxIterations: maxIterations)
+        var r = ToolResult(grid: x, name: "denoised")
+        r.longName = "smoothed-TV denoised image (λ = \(formatNumber(m.weight)), ν = \(formatNumber(m.smoothing)))"
+        r.summary = [SummaryItem("lambda", m.weight), SummaryItem("smoothing", m.smoothing)]
+            + SmoothDenoising.certifiedSummary(report, pixels: y.count)
         r.convergence = SolverOutput.history(report)
         return r
     }

@@ -11,7 +11,8 @@ struct DenoiseFoE: Tool {
         abstract: "Field-of-experts denoising: min ½‖x − y‖² + Σ_k w_k Σ_p sqrt((c_k ∗ x)_p² + ν_k²).",
         discussion: """
         Filters c_k, weights w_k and smoothings ν_k come from a model file (--model, format in \
-        docs/tools.md; make one with wb foe-model). The convolutions use the model's boundary \
+        docs/tools.md; make one with wb foe-model or learn one with wb learn foe; FILE.h5:/group \
+        reads a model stored in another group, e.g. a pipeline's /entry/<step>/model). The convolutions use the model's boundary \
         (reflect or periodic). The problem is 1-strongly convex; FISTA runs until its certified \
         test ‖∇h(x)‖ ≤ ε holds, which guarantees ‖x − x̂‖ ≤ ε for the exact minimiser x̂. \
         --tolerance is that distance as a root-mean-square per pixel (ε = tolerance·sqrt(pixels)). \
@@ -25,7 +26,7 @@ struct DenoiseFoE: Tool {
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "Input file, then output file.") var files: [String] = []
-    @Option(help: "Field-of-experts model file (HDF5, /model/{filters,weights,smoothings}).") var model: String
+    @Option(help: "Field-of-experts model file (HDF5, /model/{filters,weights,smoothings}; FILE.h5:/group for another group).") var model: String
     @Option(help: "Iteration cap.") var maxIterations = 2000
     @Option(help: "Certified RMS distance per pixel to the exact minimiser.") var tolerance = 1e-4
 
@@ -36,32 +37,52 @@ struct DenoiseFoE: Tool {
         _ = try DataFiles.format(of: model, role: "model")
     }
 
+    static var modelOptions: [String] { ["model"] }
+    func optionInputFiles() throws -> [String] { [DataFiles.fileComponent(model)] }
+
     func execute(_ context: ToolContext) throws -> ToolResult {
-        let progress = SolverOutput.Monitor(context, tool: "denoise foe", maxIterations: maxIterations)
         let y = try context.grid(0, ranks: 2...2)
-        guard AtomicOutput.exists(model) else { throw ImagingError.fileNotFound(path: model) }
-        let file = try FieldOfExpertsModelFile.read(model)
+        guard case .foe(let file) = try context.model(option: "model", reference: model) else {
+            throw WBError("--model \(model): not a field-of-experts model (for a smoothed-TV model use wb denoise tv --model)")
+        }
         let boundary = ConvolutionBoundary(rawValue: file.boundary)!
         for a in 1...2 where file.filters.shape[a] > y.shape[a - 1] {
             throw WBError("--model \(model): filters of size \(file.filters.shape[1])×\(file.filters.shape[2]) do not fit the image \(y.shape)")
         }
         let regularizer = FieldOfExperts(filters: file.filters, weights: file.weights, smoothings: file.smoothings,
                                          height: y.shape[0], width: y.shape[1], boundary: boundary)
-        let epsilon = tolerance * Double(y.count).squareRoot()
-        let (x, report) = try SmoothDenoising.solve(
-            noisy: y, regularizer: regularizer, distanceTolerance: epsilon, maxIterations: maxIterations,
-            monitor: progress.update)
-        let residual = report.final.residual ?? .infinity
-        progress.finish(report: report,
-                            reached: "residual ‖∇h‖ = \(formatNumber(residual)) > ε = \(formatNumber(epsilon))",
-                            tolerance: formatNumber(tolerance))
+        let (x, report) = try SmoothDenoising.solveCertified(context, tool: "denoise foe", noisy: y, regularizer: regularizer,
+                                                             rmsTolerance: tolerance, maxIterations: maxIterations)
         var r = ToolResult(grid: x, name: "denoised")
         r.longName = "field-of-experts denoised image (\(file.filterCount) filters)"
-        r.summary = [SummaryItem("filters", file.filterCount)] + SolverOutput.summary(report)
-            + [SummaryItem("residual", residual), SummaryItem("rms_distance_bound", residual / Double(y.count).squareRoot()),
-               SummaryItem("objective", report.final.objective ?? .nan)]
+        r.summary = [SummaryItem("filters", file.filterCount)] + SmoothDenoising.certifiedSummary(report, pixels: y.count)
         r.convergence = SolverOutput.history(report)
         return r
+    }
+}
+
+extension SmoothDenoising {
+    /// Certified FISTA with progress and the non-convergence warning; `rmsTolerance` is the RMS
+    /// distance per pixel (ε = rmsTolerance·sqrt(pixels)).
+    static func solveCertified<R: TwiceDifferentiableFunctional>(
+        _ context: ToolContext, tool: String, noisy y: Grid, regularizer: R, rmsTolerance: Double, maxIterations: Int
+    ) throws -> (Grid, SolverReport) {
+        let progress = SolverOutput.Monitor(context, tool: tool, maxIterations: maxIterations)
+        let epsilon = rmsTolerance * Double(y.count).squareRoot()
+        let (x, report) = try solve(noisy: y, regularizer: regularizer, distanceTolerance: epsilon,
+                                    maxIterations: maxIterations, monitor: progress.update)
+        let residual = report.final.residual ?? .infinity
+        progress.finish(report: report, reached: "residual ‖∇h‖ = \(formatNumber(residual)) > ε = \(formatNumber(epsilon))",
+                        tolerance: formatNumber(rmsTolerance))
+        return (x, report)
+    }
+
+    /// iterations, converged, seconds, residual, rms_distance_bound, objective.
+    static func certifiedSummary(_ report: SolverReport, pixels: Int) -> [SummaryItem] {
+        let residual = report.final.residual ?? .infinity
+        return SolverOutput.summary(report)
+            + [SummaryItem("residual", residual), SummaryItem("rms_distance_bound", residual / Double(pixels).squareRoot()),
+               SummaryItem("objective", report.final.objective ?? .nan)]
     }
 }
 

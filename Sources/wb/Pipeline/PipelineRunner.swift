@@ -12,6 +12,11 @@ struct PipelineRunner {
         for id in spec.pngSteps {
             try AtomicOutput.validate(spec.pngPath(for: id), inputs: spec.inputFiles, force: common.force)
         }
+        for step in spec.steps {
+            for a in type(of: step.tool).attachmentNames {
+                try AtomicOutput.validate(spec.sidePath(for: step.id, suffix: a.suffix, extension: a.ext), inputs: spec.inputFiles, force: common.force)
+            }
+        }
     }
 
     /// Human-readable plan (for `--dry-run`).
@@ -37,6 +42,7 @@ struct PipelineRunner {
                 return .file(ref)
             }
             let context = ToolContext(inputs: inputs, seed: step.seed, quiet: common.quiet, verbose: common.verbose)
+            for (option, id) in step.modelReferences { context.stepModels[option] = results[id]?.model }
             let t0 = wallClock()
             let result: ToolResult
             do { result = try step.tool.execute(context) } catch {
@@ -76,13 +82,31 @@ struct PipelineRunner {
         // Every solver step's history as convergence_<id>; `convergence` itself is the default
         // step's history, or the last one's.
         let histories = spec.steps.compactMap { s in results[s.id]?.convergence.map { (name: s.id, history: $0) } }
-        let convergence = results[defaultName]?.convergence ?? histories.last?.history
+        let convergenceStep = results[defaultName]?.convergence != nil ? defaultName : histories.last?.name
+        let convergence = convergenceStep.flatMap { results[$0]?.convergence }
         var doc = NeXusDocument(results: groups, defaultResult: defaultName,
             provenance: Provenance(commandLine: OutputWriter.commandLine, parameters: spec.resolvedJSON,
                                    seed: spec.seed, inputs: spec.inputFiles),
             convergence: convergence, summary: summary)
         doc.namedConvergence = histories
+        for step in spec.steps {
+            guard let r = results[step.id] else { continue }
+            if let model = r.model, r.grid != nil {
+                doc.appendices.append(OutputWriter.modelWriter(model, group: "/entry/\(step.id)/model"))
+            }
+            if r.convergence != nil && !r.convergenceDatasets.isEmpty {
+                doc.appendices.append(OutputWriter.datasetWriter(r.convergenceDatasets, group: "/entry/process/convergence_\(step.id)"))
+                if step.id == convergenceStep {
+                    doc.appendices.append(OutputWriter.datasetWriter(r.convergenceDatasets, group: "/entry/process/convergence"))
+                }
+            }
+        }
         try NeXus.write(doc, to: spec.outputFile)
+        for step in spec.steps {
+            guard let r = results[step.id] else { continue }
+            for a in r.attachments { try a.write(spec.sidePath(for: step.id, suffix: a.suffix, extension: a.ext)) }
+            for p in r.plots { try SVGPlot.write(p.svg, to: spec.sidePath(for: step.id, suffix: p.suffix, extension: "svg")) }
+        }
         for id in spec.pngSteps {
             guard let r = results[id], let g = r.grid else {
                 throw WBError("'outputs.png' names step '\(id)', which produced no image")

@@ -6,7 +6,8 @@ import Yams
 enum ToolRegistry {
     static let tools: [any Tool.Type] = [Convert.self, PhantomCommand.self, NoiseCommand.self, Blur.self,
                                          FFTCommand.self, MetricsCommand.self, DenoiseTV.self, DenoiseFoE.self, DeblurTV.self,
-                                         Calibrate.self, ExperimentPhaseTransition.self]
+                                         Calibrate.self, ExperimentPhaseTransition.self,
+                                         LearnTV.self, LearnFoE.self]
     static func tool(named name: String) -> (any Tool.Type)? { tools.first { $0.toolName == name } }
     static var names: [String] { tools.map { $0.toolName } }
 }
@@ -21,6 +22,13 @@ struct PipelineStep {
     /// The tool's command-line arguments built from `params`.
     let arguments: [String]
     let seed: UInt64
+    /// Model options set to an earlier step's id: option name → step id.
+    let modelReferences: [String: String]
+
+    /// Step ids this step waits for: its step inputs and the steps whose models it uses.
+    func dependencies(among ids: Set<String>) -> [String] {
+        inputs.filter { ids.contains($0) } + modelReferences.values.sorted()
+    }
 }
 
 /// A validated pipeline (formats.md §5): steps in dependency order and where results go.
@@ -124,8 +132,20 @@ struct PipelineSpec {
             for (key, _) in r.params where !known.isEmpty && !known.contains(key.replacingUnderscores()) {
                 throw fail("step '\(r.id)' (tool \(r.tool)): unknown parameter '\(key)' (known: \(known.filter { !["force", "json", "quiet", "verbose", "threads", "fft-planning"].contains($0) }.sorted().joined(separator: ", ")))")
             }
+            var references: [String: String] = [:]
             for (key, value) in r.params {
                 let flagName = "--" + key.replacingUnderscores()
+                if type.modelOptions.contains(key.replacingUnderscores()), let id = value as? String, ids.contains(id) {
+                    // A model from an earlier step: held in memory while the pipeline runs and
+                    // stored in the output at /entry/<id>/model, the reference recorded here.
+                    let producer = ToolRegistry.tool(named: raws.first { $0.id == id }!.tool)!
+                    guard producer.producesModel else {
+                        throw fail("step '\(r.id)': parameter '\(key)' names step '\(id)' (tool \(producer.toolName)), which produces no model")
+                    }
+                    references[key.replacingUnderscores()] = id
+                    args += [flagName, "\(outputFile):/entry/\(id)/model"]
+                    continue
+                }
                 if key == "seed" {
                     guard let i = value as? Int, i >= 0 else { throw fail("step '\(r.id)': parameter 'seed' must be a non-negative integer") }
                     stepSeed = UInt64(i)
@@ -162,14 +182,25 @@ struct PipelineSpec {
             }
             // Inputs: earlier or later step ids, or files that must exist.
             for input in r.inputs where !ids.contains(input) {
-                let f = DataFiles.fileComponent(input)
-                do { _ = try DataFiles.format(of: input, role: "input") } catch {
-                    throw fail("step '\(r.id)': input '\(input)' is neither a step id nor a .png/.h5 file")
+                let found: [String]
+                do { found = try type.inputFiles(of: input) } catch ImagingError.fileNotFound(let path) {
+                    throw fail("step '\(r.id)': input file '\(path)' does not exist")
+                } catch {
+                    throw fail("step '\(r.id)': input '\(input)' is neither a step id nor a usable input: \(error)")
                 }
-                guard AtomicOutput.exists(f) else { throw fail("step '\(r.id)': input file '\(f)' does not exist") }
-                if !files.contains(f) { files.append(f) }
+                for f in found where !files.contains(f) { files.append(f) }
             }
-            parsed[r.id] = PipelineStep(id: r.id, toolName: r.tool, tool: tool, inputs: r.inputs, arguments: args, seed: stepSeed)
+            // Files named by options (model files, extra data); a model reference to a step is
+            // the pipeline's own output, not an input.
+            let optionFiles: [String]
+            do { optionFiles = try tool.optionInputFiles() } catch { throw fail("step '\(r.id)': \(error)") }
+            for f in optionFiles where !files.contains(f) {
+                if !references.isEmpty && AtomicOutput.canonical(f) == AtomicOutput.canonical(outputFile) { continue }
+                guard AtomicOutput.exists(f) else { throw fail("step '\(r.id)': file '\(f)' does not exist") }
+                files.append(f)
+            }
+            parsed[r.id] = PipelineStep(id: r.id, toolName: r.tool, tool: tool, inputs: r.inputs, arguments: args,
+                                        seed: stepSeed, modelReferences: references)
         }
         // Steps used as inputs must produce a grid.
         for r in raws {
@@ -185,7 +216,7 @@ struct PipelineSpec {
         var done = Set<String>()
         var remaining = raws
         while !remaining.isEmpty {
-            guard let next = remaining.firstIndex(where: { r in r.inputs.allSatisfy { !ids.contains($0) || done.contains($0) } }) else {
+            guard let next = remaining.firstIndex(where: { r in parsed[r.id]!.dependencies(among: ids).allSatisfy { done.contains($0) } }) else {
                 throw fail("the steps \(remaining.map { "'\($0.id)'" }.joined(separator: ", ")) form a cycle")
             }
             let r = remaining.remove(at: next)
@@ -211,8 +242,11 @@ struct PipelineSpec {
     }
 
     /// The PNG path for step `id` next to the output file: `<stem>_<id>.png`.
-    func pngPath(for id: String) -> String {
-        OutputWriter.siblingPath(for: outputFile, suffix: id, extension: "png")
+    func pngPath(for id: String) -> String { OutputWriter.siblingPath(for: outputFile, suffix: id, extension: "png") }
+
+    /// A side file of step `id` next to the output file: `<stem>_<id>_<suffix>.<ext>`.
+    func sidePath(for id: String, suffix: String, extension ext: String) -> String {
+        OutputWriter.siblingPath(for: outputFile, suffix: "\(id)_\(suffix)", extension: ext)
     }
 }
 

@@ -73,6 +73,8 @@ final class ToolContext {
     let seed: UInt64
     let quiet: Bool
     let verbose: Bool
+    /// Models of earlier pipeline steps, by the option of this step that names them.
+    var stepModels: [String: DenoisingModel] = [:]
 
     init(inputs: [InputSource], seed: UInt64, quiet: Bool, verbose: Bool) {
         self.inputs = inputs
@@ -124,6 +126,23 @@ struct ToolResult {
     var attributes: [String: HDF5Value] = [:]
     /// Solver history, if any.
     var convergence: ConvergenceHistory? = nil
-    /// Figures written next to a standalone HDF5 output as `<stem>_<suffix>.svg` (see ``SVGPlot``).
+    /// Further per-iteration arrays stored in the convergence group beside its columns (e.g.
+    /// `theta`, shape (iterations, dim θ)).
+    var convergenceDatasets: [(name: String, grid: Grid)] = []
+    /// A model for later steps and for the output file (`/model` standalone,
+    /// `/entry/<step>/model` in a pipeline).
+    var model: DenoisingModel? = nil
+    /// Figures written next to a standalone HDF5 output as `<stem>_<suffix>.svg` (see ``SVGPlot``;
+    /// in a pipeline `<stem>_<step>_<suffix>.svg`).
     var plots: [(suffix: String, svg: String)] = []
+    /// Other side files (e.g. PNG panels) written next to the output as `<stem>_<suffix>.<ext>`;
+    /// each must be listed in the tool's ``Tool/attachmentNames`` (checked before the tool runs).
+    var attachments: [Attachment] = []
+}
+
+/// A side file of a result: its name suffix and extension, and how to write it (atomically) to a path.
+struct Attachment {
+    let suffix: String
+    let ext: String
+    let write: (String) throws -> Void
 }

@@ -31,11 +31,15 @@ enum OutputWriter {
             try writePNG(grid, to: output, displayRange: result.displayRange, bitDepth: 8)
         case .hdf5:
             let main = nxData(result, name: result.name, grid: grid)
-            let doc = NeXusDocument(
+            var doc = NeXusDocument(
                 results: [main] + result.extra, defaultResult: result.name,
                 provenance: Provenance(commandLine: commandLine, parameters: parameters, seed: seed, inputs: inputs),
                 convergence: result.convergence,
                 summary: Dictionary(uniqueKeysWithValues: result.summary.map { ($0.name, $0.hdf5Value) }))
+            if let model = result.model { doc.appendices.append(modelWriter(model, group: "/model")) }
+            if result.convergence != nil {
+                doc.appendices.append(datasetWriter(result.convergenceDatasets, group: "/entry/process/convergence"))
+            }
             try NeXus.write(doc, to: output)
         }
     }
@@ -64,6 +68,17 @@ enum OutputWriter {
             for path in written + [output] { unlink(path) }
             throw error
         }
+    }
+
+    /// Writes `model` as `group` into the NeXus file being written.
+    static func modelWriter(_ model: DenoisingModel, group: String) -> @Sendable (HDF5File) throws -> Void {
+        { file in try model.write(in: file, group: group) }
+    }
+
+    /// Writes `datasets` into the existing `group` of the NeXus file being written.
+    static func datasetWriter(_ datasets: [(name: String, grid: Grid)], group: String) -> @Sendable (HDF5File) throws -> Void {
+        let copy = datasets.map { ($0.name, $0.grid) }
+        return { file in for (name, grid) in copy { try file.write(grid, to: "\(group)/\(name)", compression: 4) } }
     }
 
     /// Writes a grid as PNG: rank 2 (gray), (h, w, 3|4) colour; a stack needs a frame chosen first.

@@ -19,10 +19,36 @@ protocol Tool: ParsableCommand {
     var files: [String] { get set }
     /// Does the work on already-resolved inputs; no file writing here.
     func execute(_ context: ToolContext) throws -> ToolResult
+    /// Options whose value names a model file, which a pipeline may instead set to the id of an
+    /// earlier step that produces a model (``ToolResult/model``), e.g. `model` of `denoise-tv`.
+    static var modelOptions: [String] { get }
+    /// Whether the tool's result carries a model (``ToolResult/model``) for later steps.
+    static var producesModel: Bool { get }
+    /// Files read through options (model files, extra data sets), recorded in the provenance
+    /// with their SHA-256 and protected from being overwritten, like the positional inputs.
+    func optionInputFiles() throws -> [String]
+    /// The files behind one positional input (default: the file of a PNG/HDF5 reference, which
+    /// must exist); tools that accept folders expand them here.
+    static func inputFiles(of input: String) throws -> [String]
+    /// Side files written next to the output (``ToolResult/attachments``) as (suffix, extension):
+    /// `out.h5` → `out_<suffix>.<ext>`; checked before the tool runs.
+    static var attachmentNames: [(suffix: String, ext: String)] { get }
 }
 
 extension Tool {
     static var writesOutput: Bool { true }
+    static var modelOptions: [String] { [] }
+    static var producesModel: Bool { false }
+    func optionInputFiles() throws -> [String] { [] }
+    static var attachmentNames: [(suffix: String, ext: String)] { [] }
+
+    static func inputFiles(of input: String) throws -> [String] {
+        let file = DataFiles.fileComponent(input)
+        _ = try DataFiles.format(of: input, role: "input")
+        if !AtomicOutput.exists(file) { throw ImagingError.fileNotFound(path: file) }
+        return [file]
+    }
+
 
     /// Inputs and output from the positional arguments, with usage errors for wrong counts.
     func splitFiles() throws -> (inputs: [String], output: String?) {
@@ -49,17 +75,22 @@ extension Tool {
     func run() throws {
         let (inputs, output) = try splitFiles()
         common.applySettings()
-        for input in inputs {
-            let file = DataFiles.fileComponent(input)
-            _ = try DataFiles.format(of: input, role: "input")
+        var readFiles: [String] = []
+        for input in inputs { readFiles += try Self.inputFiles(of: input) }
+        for file in try optionInputFiles() where !readFiles.contains(file) {
             if !AtomicOutput.exists(file) { throw ImagingError.fileNotFound(path: file) }
+            readFiles.append(file)
         }
         if let output {
             _ = try DataFiles.format(of: output, role: "output")
             if output.contains(":") && DatasetReference.isHDF5Path(DataFiles.fileComponent(output)) && DataFiles.fileComponent(output) != output {
                 throw WBError("\(output): an output is a whole file; a dataset path is not accepted")
             }
-            try AtomicOutput.validate(output, inputs: inputs.map(DataFiles.fileComponent), force: common.force)
+            try AtomicOutput.validate(output, inputs: readFiles, force: common.force)
+            for a in Self.attachmentNames {
+                try AtomicOutput.validate(OutputWriter.siblingPath(for: output, suffix: a.suffix, extension: a.ext),
+                                          inputs: readFiles, force: common.force)
+            }
         }
         let context = ToolContext(inputs: inputs.map { .file($0) }, seed: common.seed,
                                   quiet: common.quiet, verbose: common.verbose)
@@ -68,7 +99,12 @@ extension Tool {
         if let output {
             try OutputWriter.writeStandalone(result, to: output, tool: Self.toolName,
                                              parameters: ParameterSnapshot.json(of: self, toolName: Self.toolName, inputs: inputs),
-                                             seed: common.seed, inputs: inputs.map(DataFiles.fileComponent))
+                                             seed: common.seed, inputs: readFiles)
+            for a in result.attachments {
+                let path = OutputWriter.siblingPath(for: output, suffix: a.suffix, extension: a.ext)
+                try a.write(path)
+                context.log("wrote \(path)")
+            }
             try OutputWriter.writePlots(result, nextTo: output, force: common.force, context: context)
             context.log("wrote \(output) (\(String(format6: wallClock() - start)) s)")
         }
