@@ -28,7 +28,8 @@ let package = Package(
                 dependencies: ["CFFTW", "CHDF5", "CPNG", "CBLAS",
                                .product(name: "ComplexModule", package: "swift-numerics"),
                                .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Inverse", dependencies: ["Imaging", "CBLAS"]),
+        .target(name: "Inverse", dependencies: ["Imaging", "CBLAS",
+                                                .product(name: "RealModule", package: "swift-numerics")]),
         .executableTarget(name: "wb", dependencies: [
             "Imaging", "Inverse",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
