@@ -77,14 +77,17 @@ import Glibc
         let rms = (energy / Double(nu.count)).squareRoot()
         #expect(abs(rms / noisy.noiseSigma - 1) < 0.15)
         // Given signal and gains are used as given.
-        c.signal = .given((0..<32).map { Double($0 % 5) - 2 })
-        c.gains = .given((0..<48).map { 0.5 + Double($0 % 3) * 0.5 })
+        let signal32: [Double] = (0..<32).map { (i: Int) -> Double in Double(i % 5) - 2 }
+        let signal48: [Double] = (0..<48).map { (i: Int) -> Double in Double(i % 5) - 2 }
+        let gains48: [Double] = (0..<48).map { (i: Int) -> Double in 0.5 + 0.5 * Double(i % 3) }
+        c.signal = .given(signal32)
+        c.gains = .given(gains48)
         c.sensing = "convolution"; c.snr = nil
         #expect(throws: CalibrationInputError.self) { try CalibrationSimulation.simulate(c) }   // m > n
         c.unknowns = 48
-        c.signal = .given((0..<48).map { Double($0 % 5) - 2 })
+        c.signal = .given(signal48)
         let given = try CalibrationSimulation.simulate(c)
-        #expect(given.trueGains == (0..<48).map { 0.5 + Double($0 % 3) * 0.5 })
+        #expect(given.trueGains == gains48)
         let op = try given.makeOperator()
         let ax = op(Grid(shape: Shape(48), storage: given.trueSignal))
         for k in 0..<(48 * 6) {
