@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks of issues 2 and 3 (docs/benchmarks.md): FFT blur vs bare FFTW and scipy.fft, HDF5 vs h5py,
 # 16-bit PNG vs Pillow (bench/compare.py); TV denoising vs scikit-image, PyProximal and BART rof
-# (bench/tv.py, `--only tv`). Peers are installed into a virtual environment under .build/
+# (bench/tv.py, `--only tv`); blind-calibration iteration vs NumPy (bench/calibration.py, `--only calibration`). Peers are installed into a virtual environment under .build/
 # (BART is the Debian package `bart`: apt-get install bart; the TV table says when it is missing).
-# Usage: bash bench/run.sh [--quick] [--only blur,hdf5,png | --only tv]   (from the repository root)
+# Usage: bash bench/run.sh [--quick] [--only blur,hdf5,png | --only tv | --only calibration]   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.build/bench-venv
@@ -14,7 +14,9 @@ fi
 "$VENV/bin/pip" install -q numpy scipy h5py pillow scikit-image pyproximal >/dev/null
 swift build -c release --product wb-bench >/dev/null
 swift build -c release --product wb >/dev/null
-if [[ " $* " == *" --only tv "* ]]; then
+if [[ " $* " == *" --only calibration "* ]]; then
+  "$VENV/bin/python" bench/calibration.py --bin .build/release/wb-bench "$@"
+elif [[ " $* " == *" --only tv "* ]]; then
   "$VENV/bin/python" bench/tv.py --bin .build/release/wb-bench "$@"
 else
   "$VENV/bin/python" bench/compare.py --bin .build/release/wb-bench "$@"

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Inverse
 
 /// Sensing descriptions, simulation, Algorithm 2 (subspace priors) and the complex variant
@@ -58,16 +61,20 @@ import Testing
         #expect(clean.noiseSigma == 0 && clean.snr == nil)
         #expect(clean.sensing == .gaussian(seed: RandomSource.derivedSeed(9, "sensing")))
         #expect(abs(clean.trueGains.reduce(0, +) - 48) < 1e-9)
-        #expect(abs(clean.trueGains.map { abs($0 - 1) }.max()! - 0.3) < 1e-12)
+        let peak: Double = clean.trueGains.map { abs($0 - 1) }.max()!
+        #expect(abs(peak - 0.3) < 1e-12)
         c.snr = 20
         let noisy = try CalibrationSimulation.simulate(c)
         #expect(noisy.trueSignal == clean.trueSignal && noisy.trueGains == clean.trueGains)
         // SNR = 20 log10(‖y_clean‖ / (σ √(mp))).
         let yNorm = clean.measurements.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        #expect(abs(20 * log10(yNorm / (noisy.noiseSigma * Double(48 * 6).squareRoot())) - 20) < 1e-9)
+        let denominator: Double = noisy.noiseSigma * Double(48 * 6).squareRoot()
+        let snr: Double = 20 * log10(yNorm / denominator)
+        #expect(abs(snr - 20) < 1e-9)
         // The realised noise has about that σ.
-        let nu = zip(noisy.measurements, clean.measurements).map { $0 - $1 }
-        let rms = (nu.reduce(0) { $0 + $1 * $1 } / Double(nu.count)).squareRoot()
+        let nu: [Double] = zip(noisy.measurements, clean.measurements).map { $0 - $1 }
+        let energy: Double = nu.reduce(0) { $0 + $1 * $1 }
+        let rms = (energy / Double(nu.count)).squareRoot()
         #expect(abs(rms / noisy.noiseSigma - 1) < 0.15)
         // Given signal and gains are used as given.
         c.signal = .given((0..<32).map { Double($0 % 5) - 2 })
@@ -80,7 +87,10 @@ import Testing
         #expect(given.trueGains == (0..<48).map { 0.5 + Double($0 % 3) * 0.5 })
         let op = try given.makeOperator()
         let ax = op(Grid(shape: Shape(48), storage: given.trueSignal))
-        for k in 0..<(48 * 6) { #expect(abs(given.measurements[k] - given.trueGains[k % 48] * ax.storage[k]) < 1e-12) }
+        for k in 0..<(48 * 6) {
+            let expected: Double = given.trueGains[k % 48] * ax.storage[k]
+            #expect(abs(given.measurements[k] - expected) < 1e-12)
+        }
         c.gains = .given([Double](repeating: -1, count: 48))
         #expect(throws: CalibrationInputError.self) { try CalibrationSimulation.simulate(c) }
     }
@@ -206,7 +216,8 @@ import Testing
             return (re, im)
         }
         let l = dot(a(u), v), r = dot(u, a.adjoint(v))
-        #expect(abs(l.0 - r.0) < 1e-12 && abs(l.1 - r.1) < 1e-12)
+        let dRe: Double = abs(l.0 - r.0), dIm: Double = abs(l.1 - r.1)
+        #expect(dRe < 1e-12 && dIm < 1e-12)
         let solver = try ComplexBlindCalibration(sensing: a, measurements: y)
         let xi = SplitComplex(real: x.real.map { $0 + 0.3 * rng.gaussian() }, imaginary: x.imaginary.map { $0 + 0.3 * rng.gaussian() })
         let ga = SplitComplex(real: d.real.map { $0 + 0.1 * rng.gaussian() }, imaginary: d.imaginary.map { $0 + 0.1 * rng.gaussian() })
@@ -242,7 +253,9 @@ import Testing
             let r = try ComplexBlindCalibration(sensing: a, measurements: y, options: options).run()
             let e = try #require(ComplexCalibrationErrors(signal: r.signal, gains: r.gains, trueSignal: x, trueGains: d))
             if e.maximum <= 1e-6 { successes += 1; iterations.append(r.iterations) }
-            #expect(abs(r.gains.real.reduce(0, +) - 64) < 1e-8 && abs(r.gains.imaginary.reduce(0, +)) < 1e-8)
+            let sumRe: Double = r.gains.real.reduce(0, +), sumIm: Double = r.gains.imaginary.reduce(0, +)
+            #expect(abs(sumRe - 64) < 1e-8)
+            #expect(abs(sumIm) < 1e-8)
         }
         record("E5 complex ±1 rad successes/10", Double(successes))
         record("E5 complex median iterations", Double(iterations.sorted()[iterations.count / 2]))
