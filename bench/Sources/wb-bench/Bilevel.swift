@@ -73,7 +73,10 @@ func bilevelTVReference(_ problem: BilevelProblem<TVBilevelModel>) throws -> (th
         }
     }
     bilevelLog("TV grid best: λ \(model.parameters(best.theta).weight) ν \(model.parameters(best.theta).smoothing) f \(best.loss)")
-    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11, tolerance: 1e-7, maxIterations: 200, label: "TV reference")
+    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11,
+                         tolerance: Double(argument("reference-tolerance", "1e-6"))!,
+                         maxIterations: Int(argument("reference-iterations", "40"))!, label: "TV reference")
+    bilevelLog("TV reference: λ \(model.parameters(r.theta).weight) ν \(model.parameters(r.theta).smoothing) f \(r.loss)")
     let psnr = problem.meanPSNR(try r.functional.evaluator.evaluate(theta: r.theta, epsilon: 1e-9).reconstructions)
     return (r.theta, r.loss, psnr)
 }
