@@ -181,3 +181,60 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
         #expect(result.stackedLowerLevelIterations <= 3000)
     }
 }
+
+/// The MAID loop and its baselines on a small two-parameter TV problem.
+@Suite struct BilevelLoopTests {
+    @Test(arguments: [AccuracySchedule.adaptive, .fixed, .geometric(rate: 0.9), .polynomial(power: 2)])
+    func acceptedStepsDecreaseTheExactLoss(schedule: AccuracySchedule) throws {
+        let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 4)
+        let model = try TVBilevelModel(minimumSmoothing: 0.01)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        var options = MAIDOptions()
+        options.schedule = schedule
+        options.maxOuterIterations = 12
+        if schedule == .fixed { options.initialAccuracy = 1e-4; options.initialCGTolerance = 1e-4; options.minimumAccuracy = 1e-4 }
+        // HOAG-style schedules start tighter (HOAG: 0.01·0.9^k): at ε ≈ 0.1 no step can be certified.
+        if schedule != .adaptive && schedule != .fixed { options.initialAccuracy = 1e-3; options.initialCGTolerance = 1e-3 }
+        var seen: [BilevelHistoryEntry] = []
+        let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.05),
+                                  options: options) { seen.append($0) }
+        #expect(seen == result.history)
+        #expect(result.stopReason == .budget("outer iterations (12)"))
+        let accepted = result.history.filter(\.accepted)
+        #expect(accepted.count >= 6, "\(schedule): only \(accepted.count) accepted steps")
+        // Exact (tight) loss at θ_0 and after every accepted step: strictly decreasing.
+        let exact = BilevelLossFunctional(problem: problem, epsilon: 1e-9)
+        var thetas = [result.history[0].theta]
+        for (k, e) in result.history.enumerated() where e.accepted {
+            thetas.append(k + 1 < result.history.count ? result.history[k + 1].theta : result.theta)
+        }
+        let losses = thetas.map { exact.value(Grid(shape: Shape(2), storage: $0)) }
+        for k in 1..<losses.count { #expect(losses[k] < losses[k - 1], "\(schedule): step \(k) \(losses[k - 1]) → \(losses[k])") }
+        // Certified bounds bracket the exact loss, and the counters only grow.
+        for (k, e) in result.history.enumerated() {
+            let f = exact.value(Grid(shape: Shape(2), storage: e.theta))
+            #expect(e.lossLower <= f + 1e-9 && f <= e.lossUpper + 1e-9, "\(schedule) entry \(k)")
+            if k > 0 {
+                #expect(e.lowerLevelIterations >= result.history[k - 1].lowerLevelIterations)
+                #expect(e.cgIterations >= result.history[k - 1].cgIterations)
+            }
+        }
+        record("loop \(schedule): loss \(losses.first!) → \(losses.last!), FISTA", Double(result.lowerLevelIterations))
+    }
+
+    @Test func cleanDataDrivesTheWeightToZeroAndStopsAtTheBoundaryOrFloor() throws {
+        // σ = 0: the optimum is λ → 0; the run must stop with a reason, not loop.
+        let data = bilevelSyntheticSet(count: 1, size: 16, sigma: 0, seed: 2)
+        let model = try TVBilevelModel(smoothing: 0.05)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        var options = MAIDOptions()
+        options.initialStep = 10
+        options.stepGrowth = 2
+        options.gradientTolerance = 0
+        options.maxOuterIterations = 500
+        let result = try MAID.run(problem: problem, initialTheta: [log(0.01)], options: options)
+        print("[measure] clean data: stop \(result.stopReason), θ \(result.theta), iterations \(result.history.count)")
+        #expect([BilevelStopReason.boundary, .accuracyFloor, .stationary].contains(result.stopReason))
+        #expect(result.theta[0] < log(0.01))
+    }
+}

@@ -227,25 +227,27 @@ public final class BilevelEvaluator<Model: BilevelModel>: @unchecked Sendable {
             s.lastCGIterations = iterations
             let bq = model.mixedDerivative(r, theta: theta, at: s.x, direction: s.q)
             s.contribution = bq.map { -$0 }
-            // Constants of ω (heuristic local estimates, docs/bilevel.md).
-            let qn = s.q.norm, gn = b.norm, bqn = bq.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            var normB = 0.0, lB = 0.0, lAinv = 0.0
-            if qn > 0 {
-                normB = bqn / qn
-                if bqn > 0 {   // one power step: ‖Bᵀt‖ for t = Bq/‖Bq‖ (≥ ‖Bq‖/‖q‖ by Cauchy–Schwarz)
-                    let t = bq.map { $0 / bqn }
-                    normB = Swift.max(normB, model.transposedMixedDerivative(theta: theta, at: s.x, direction: t,
-                                                                             height: shape[0], width: shape[1]).norm)
-                }
-                let step = Swift.max(s.distance, 1e-6 * Swift.max(s.x.norm, 1))
-                var xp = s.x; xp.axpy(step, s.probe)
-                let bqp = model.mixedDerivative(r, theta: theta, at: xp, direction: s.q)
-                lB = zip(bqp, bq).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() / (step * qn)
-                var aq = Grid(shape: shape), apq = Grid(shape: shape)
-                h.hessianVectorProduct(s.x, direction: s.q, into: &aq)
-                h.hessianVectorProduct(xp, direction: s.q, into: &apq)
-                lAinv = apq.squaredDistance(to: aq).squareRoot() / (step * qn)
+            // Constants of ω (heuristic local estimates, docs/bilevel.md), along u = q/‖q‖ (the
+            // probe when q = 0: ∇g(x̃) = 0 does not mean that the constants vanish).
+            let qn = s.q.norm, gn = b.norm
+            let u: Grid = qn > 0 ? (1 / qn) * s.q : s.probe
+            let bu = qn > 0 ? bq.map { $0 / qn } : model.mixedDerivative(r, theta: theta, at: s.x, direction: u)
+            let bp = model.mixedDerivative(r, theta: theta, at: s.x, direction: s.probe)
+            let bun = norm(bu)
+            var normB = Swift.max(bun, norm(bp))
+            if bun > 0 {   // one power step: ‖Bᵀt‖ for t = Bu/‖Bu‖ (≥ ‖Bu‖ by Cauchy–Schwarz)
+                let t = bu.map { $0 / bun }
+                normB = Swift.max(normB, model.transposedMixedDerivative(theta: theta, at: s.x, direction: t,
+                                                                         height: shape[0], width: shape[1]).norm)
             }
+            let step = Swift.max(s.distance, 1e-6 * Swift.max(s.x.norm, 1))
+            var xp = s.x; xp.axpy(step, s.probe)
+            let bup = model.mixedDerivative(r, theta: theta, at: xp, direction: u)
+            var lB = zip(bup, bu).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() / step
+            var au = Grid(shape: shape), apu = Grid(shape: shape)
+            h.hessianVectorProduct(s.x, direction: u, into: &au)
+            h.hessianVectorProduct(xp, direction: u, into: &apu)
+            var lAinv = apu.squaredDistance(to: au).squareRoot() / step
             normB *= safety; lB *= safety; lAinv *= safety
             let rr = s.distance
             let c = normB + lAinv * gn * normB + lB * gn
@@ -281,6 +283,8 @@ public final class BilevelEvaluator<Model: BilevelModel>: @unchecked Sendable {
                                  cgResiduals: states.map(\.cgResidual), reconstructions: reconstructions)
     }
 }
+
+func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
 /// Result of ``certifiedFISTA(objective:start:lipschitz:epsilon:maxIterations:)``.
 struct CertifiedSolve {

@@ -373,6 +373,5 @@ public enum MAID {
                              reconstructions: evaluator.reconstructions)
     }
 
-    static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 }
 

@@ -29,6 +29,13 @@ func bilevelCrops(count: Int, size: Int, sigma: Double, seed: UInt64) throws -> 
     return (clean, noisy)
 }
 
+/// Processor time of this process (user + system), in seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+}
+
 func json(_ pairs: [(String, Any)]) -> String {
     "{" + pairs.map { k, v in
         if let s = v as? String { return "\"\(k)\":\"\(s)\"" }
@@ -66,7 +73,10 @@ func bilevelTVReference(_ problem: BilevelProblem<TVBilevelModel>) throws -> (th
         }
     }
     bilevelLog("TV grid best: λ \(model.parameters(best.theta).weight) ν \(model.parameters(best.theta).smoothing) f \(best.loss)")
-    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11, tolerance: 1e-7, maxIterations: 200, label: "TV reference")
+    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11,
+                         tolerance: Double(argument("reference-tolerance", "1e-6"))!,
+                         maxIterations: Int(argument("reference-iterations", "40"))!, label: "TV reference")
+    bilevelLog("TV reference: λ \(model.parameters(r.theta).weight) ν \(model.parameters(r.theta).smoothing) f \(r.loss)")
     let psnr = problem.meanPSNR(try r.functional.evaluator.evaluate(theta: r.theta, epsilon: 1e-9).reconstructions)
     return (r.theta, r.loss, psnr)
 }
@@ -143,13 +153,18 @@ func runBilevelBench(_ mode: String) throws {
                        ("reference_lower_level", Double(ref.functional.evaluator.lowerLevelIterations)),
                        ("reference_cg", Double(ref.functional.evaluator.cgIterations))]
         }
+        if let v = Double(argument("f-ref", "")) { fRef = v; fields.append(("f_ref", v)) }
         var options = MAIDOptions()
+        options.initialStep = Double(argument("step", "0.01"))!
+        fields.append(("initial_step", options.initialStep))
         options.maxOuterIterations = Int(argument("outer", "300"))!
         options.gradientTolerance = Double(argument("tolerance", "1e-5"))!
         options.maxSeconds = Double(argument("max-seconds", "55"))!
+        let cpu0 = cpuSeconds()
         let maid = try MAID.run(problem: problem, initialTheta: theta0, options: options) { e in
             if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
         }
+        fields.append(("maid_cpu_seconds", cpuSeconds() - cpu0))
         fields += report("maid", maid, fRef: fRef)
         if let fRef { fields.append(("maid_f_ratio", (fields.first { $0.0 == "maid_f" }!.1 as! Double) / fRef)) }
         if argument("baseline", "1") == "1" {
