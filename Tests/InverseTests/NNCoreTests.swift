@@ -177,7 +177,7 @@ func testMLP<S: NNScalar>(_ sizes: [Int], _ activation: ActivationKind, seed: UI
             worst = max(worst, e)
         }
         print("∇_θ ℓ(∇ₓψ) vs finite differences (output loss \(withOutputLoss)): worst tensor-relative \(worst);\(details)")
-        // LPN §9.3's CI threshold for this check is 1e-5 in Double.
-        #expect(worst <= 1e-5)
+        // (LPN §9.3's CI threshold for this check is 1e-5 in Double; measured ≤ 4e-7 here.)
+        #expect(worst <= 1e-6)
     }
 }
