@@ -65,9 +65,9 @@ import Imaging
         }
         let before = validationMSE()
         var adam = TestAdam(learningRate: 1e-2)
-        for step in 0..<3000 {
-            if step == 2000 { adam.learningRate = 2e-3 }
-            let x = Tensor<Double>.uniform(shape: [128, d], lower: -2, upper: 2, rng: &rng)
+        for step in 0..<1500 {
+            if step == 1000 { adam.learningRate = 2e-3 }
+            let x = Tensor<Double>.uniform(shape: [64, d], lower: -2, upper: 2, rng: &rng)
             let target = softThreshold(x)
             net.zeroGradients()
             net.accumulateInputGradientLoss(at: x, gradientLoss: { Loss.meanSquaredError.evaluate($0, target: target) })
