@@ -27,6 +27,7 @@ import Imaging
     func randomPoints(kind: ActivationKind) {
         let layer = kind.makeLayer(Double.self)
         let report = checkLayer(layer, input: Self.points(seed: 11, scale: 1.5), seed: 12)
+        print("checkLayer \(#function) \(kind): \(report)")
         #expect(report.worst <= Self.tolerance, "\(kind): \(report)")
     }
 
@@ -42,6 +43,7 @@ import Imaging
         for i in 0..<x.count { x[i] = (x[i] < 0 ? -1 : 1) * scale * (30 + 150 * abs(x[i])) }
         let layer = kind.makeLayer(Double.self)
         let report = checkLayer(layer, input: x, seed: 14)
+        print("checkLayer \(#function) \(kind): \(report)")
         #expect(report.worst <= Self.tolerance, "\(kind): \(report)")
         let y = layer.forward(x)
         #expect(y.isFinite)
@@ -51,6 +53,7 @@ import Imaging
     @Test func softplusSteepAroundZero() {
         let layer = ActivationKind.softplus(beta: 100).makeLayer(Double.self)
         let report = checkLayer(layer, input: Self.points(seed: 15, scale: 0.02), seed: 16, h: 1e-7)
+        print("checkLayer \(#function) \(report)")
         #expect(report.worst <= Self.tolerance, "\(report)")
     }
 
@@ -100,6 +103,7 @@ import Imaging
         #expect(wrongSecond.secondOrderInput > 1e-3, "\(wrongSecond)")
         #expect(wrongSecond.inputGradient <= Self.tolerance && wrongSecond.tangent <= Self.tolerance)
         let wrongFirst = checkLayer(Activation(WrongTanh(wrongFirst: true)), input: x, seed: 18)
+        print("negative control: wrong s'': \(wrongSecond); wrong s': \(wrongFirst)")
         // (ẋ̄ = ẏ̄ s' agrees with the layer's own — equally wrong — tangent pass, so only the
         // passes compared with differences of F itself can see a wrong s'.)
         #expect(wrongFirst.inputGradient > 1e-3 && wrongFirst.tangent > 1e-3 && wrongFirst.secondOrderInput > 1e-3,

@@ -95,17 +95,17 @@ func testMLP<S: NNScalar>(_ sizes: [Int], _ activation: ActivationKind, seed: UI
         #expect(worst <= 1e-4)
     }
 
-    /// A 2×32 tanh MLP fits sin on [−π, π] (full batch of 256 points, Adam, fixed schedule).
+    /// A 2×32 tanh MLP fits sin on [−π, π] (full batch of 128 points, Adam, fixed schedule).
     @Test func sinFit() {
         let net = testMLP([1, 32, 32, 1], .tanh, seed: 57, as: Double.self)
-        let n = 256
+        let n = 128
         var x = Tensor<Double>(shape: [n, 1]), target = Tensor<Double>(shape: [n, 1])
         for i in 0..<n {
             x[i] = -Double.pi + 2 * Double.pi * Double(i) / Double(n - 1)
             target[i] = Double.sin(x[i])
         }
         var adam = TestAdam(learningRate: 5e-3)
-        let schedule: [(steps: Int, rate: Double)] = [(1500, 5e-3), (1500, 2e-3), (1500, 5e-4), (1500, 1e-4)]
+        let schedule: [(steps: Int, rate: Double)] = [(1000, 5e-3), (1000, 2e-3), (1000, 5e-4), (1000, 1e-4)]
         for stage in schedule {
             adam.learningRate = stage.rate
             for _ in 0..<stage.steps {
@@ -124,7 +124,7 @@ func testMLP<S: NNScalar>(_ sizes: [Int], _ activation: ActivationKind, seed: UI
             tt[i] = Double.sin(xt[i])
         }
         let mse = Loss.meanSquaredError.evaluate(net.forward(xt), target: tt).value
-        print("sin fit, 2×32 tanh MLP, 6 000 Adam steps: test MSE \(mse)")
+        print("sin fit, 2×32 tanh MLP, 4 000 Adam steps, 128 points: test MSE \(mse)")
         #expect(mse <= 1e-4)
     }
 
@@ -177,7 +177,7 @@ func testMLP<S: NNScalar>(_ sizes: [Int], _ activation: ActivationKind, seed: UI
             worst = max(worst, e)
         }
         print("∇_θ ℓ(∇ₓψ) vs finite differences (output loss \(withOutputLoss)): worst tensor-relative \(worst);\(details)")
-        // LPN §9.3's CI threshold for this check is 1e-5 in Double.
-        #expect(worst <= 1e-5)
+        // (LPN §9.3's CI threshold for this check is 1e-5 in Double; measured ≤ 4e-7 here.)
+        #expect(worst <= 1e-6)
     }
 }

@@ -13,6 +13,7 @@ import Imaging
         let layer = Dense<Double>(inputCount: 5, outputCount: 4, bias: bias, rng: &rng)
         let x = Tensor<Double>.gaussian(shape: [6, 5], rng: &rng)
         let report = checkLayer(layer, input: x, seed: 22)
+        print("checkLayer \(#function) \(report)")
         #expect(report.worst <= Self.tolerance, "\(report)")
     }
 
@@ -34,22 +35,13 @@ import Imaging
         #expect(try layer.outputShape(for: [7, 3]) == [7, 2])
     }
 
-    static func mlp(_ sizes: [Int], _ activation: ActivationKind, seed: UInt64) -> Sequential<Double> {
-        var rng = RandomSource(seed: seed)
-        var layers: [any Layer<Double>] = []
-        for i in 0..<(sizes.count - 1) {
-            layers.append(Dense<Double>(inputCount: sizes[i], outputCount: sizes[i + 1], rng: &rng))
-            if i < sizes.count - 2 { layers.append(activation.makeLayer(Double.self)) }
-        }
-        return Sequential(layers)
-    }
-
     @Test(arguments: [ActivationKind.softplus(beta: 3), .tanh, .sine(frequency: 2), .leakyReLU(slope: 0.1), .sigmoid])
     func sequentialCheck(activation: ActivationKind) throws {
-        let net = Self.mlp([3, 8, 8, 2], activation, seed: 24)
+        let net = testMLP([3, 8, 8, 2], activation, seed: 24, as: Double.self)
         var rng = RandomSource(seed: 25)
         let x = Tensor<Double>.gaussian(shape: [5, 3], rng: &rng)
         let report = checkLayer(net, input: x, seed: 26)
+        print("checkLayer \(#function) \(activation): \(report)")
         #expect(report.worst <= Self.tolerance, "\(activation): \(report)")
         #expect(net.parameters.count == 6)
         #expect(try net.outputShape(for: [5, 3]) == [5, 2])
@@ -57,11 +49,12 @@ import Imaging
 
     /// Softplus(β = 10) MLP with weights scaled up so that most pre-activations have |βa| > 30.
     @Test func sequentialSaturating() {
-        let net = Self.mlp([3, 8, 8, 2], .softplus(beta: 10), seed: 27)
+        let net = testMLP([3, 8, 8, 2], .softplus(beta: 10), seed: 27, as: Double.self)
         for p in net.parameters { p.value.scale(by: 6) }
         var rng = RandomSource(seed: 28)
         let x = Tensor<Double>.gaussian(shape: [5, 3], rng: &rng)
         let report = checkLayer(net, input: x, seed: 29)
+        print("checkLayer \(#function) \(report)")
         #expect(report.worst <= Self.tolerance, "\(report)")
     }
 
@@ -73,6 +66,7 @@ import Imaging
         let net = Sequential<Double>(block, Activation(Softplus(beta: 2)), Residual(Dense(inputCount: 4, outputCount: 4, rng: &rng)))
         let x = Tensor<Double>.gaussian(shape: [3, 4], rng: &rng)
         let report = checkLayer(net, input: x, seed: 31)
+        print("checkLayer \(#function) \(report)")
         #expect(report.worst <= Self.tolerance, "\(report)")
         #expect(throws: NNError.self) { try Residual<Double>(Dense(inputCount: 4, outputCount: 3, rng: &rng)).outputShape(for: [2, 4]) }
     }

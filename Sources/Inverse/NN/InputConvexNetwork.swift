@@ -146,16 +146,23 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
         }
     }
 
+    /// The layer sweep shared by forward and tangent: `pass` is each child's forward or tangent,
+    /// `v` the network input or its tangent (fed to A₀, every U_k and u).
+    private func sweep(_ v: Tensor<Scalar>, _ pass: (any Layer<Scalar>, Tensor<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar> {
+        var z = pass(activations[0], pass(first, v))
+        for k in 0..<depth {
+            var a = pass(hidden[k], z)
+            a.add(pass(skips[k], v))
+            z = pass(activations[k + 1], a)
+        }
+        var psi = pass(output, z)
+        psi.add(pass(outputSkip, v))
+        return psi
+    }
+
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         input = x
-        var z = activations[0].forward(first.forward(x))
-        for k in 0..<depth {
-            var a = hidden[k].forward(z)
-            a.add(skips[k].forward(x))
-            z = activations[k + 1].forward(a)
-        }
-        var psi = output.forward(z)
-        psi.add(outputSkip.forward(x))
+        var psi = sweep(x) { $0.forward($1) }
         addQuadratic(&psi, x, x, factor: 1)
         return psi
     }
@@ -175,14 +182,7 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
 
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         self.inputTangent = inputTangent
-        var zdot = activations[0].tangent(first.tangent(inputTangent))
-        for k in 0..<depth {
-            var adot = hidden[k].tangent(zdot)
-            adot.add(skips[k].tangent(inputTangent))
-            zdot = activations[k + 1].tangent(adot)
-        }
-        var psidot = output.tangent(zdot)
-        psidot.add(outputSkip.tangent(inputTangent))
+        var psidot = sweep(inputTangent) { $0.tangent($1) }
         addQuadratic(&psidot, input, inputTangent, factor: 2)
         return psidot
     }
