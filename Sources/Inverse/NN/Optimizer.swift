@@ -92,6 +92,9 @@ public final class Adam<Scalar: NNScalar>: Optimizer {
         self.secondMoments = parameters.map { [Scalar](repeating: 0, count: $0.value.count) }
     }
 
+    // Specialised copies: callers in other modules would otherwise run the generic element loop.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         let lr = currentLearningRate
         let t = Double(stepCount + 1)
@@ -166,6 +169,9 @@ public final class SGD<Scalar: NNScalar>: Optimizer {
         self.momentumBuffers = parameters.map { _ in [] }
     }
 
+    // Specialised copies: callers in other modules would otherwise run the generic element loop.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         let lr = Scalar(currentLearningRate)
         let mu = Scalar(momentum), keep = Scalar(1 - dampening), wd = Scalar(weightDecay)

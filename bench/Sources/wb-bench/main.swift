@@ -288,6 +288,8 @@ case "tv":
           + "\"objective_at_target\":\(objective),\"gap_at_target\":\(gap),\"psnr_at_target\":\(psnr),"
           + "\"budget\":\(budget),\"objective_in_budget\":\(inBudget),\"iterations_in_budget\":\(budgetIterations),"
           + "\"psnr_in_budget\":\(budgetPSNR)}")
+case "nn": try runNNBench(threads: threads, reps: reps)
+case "nn-gemm": try runNNGemmBench(threads: threads, reps: reps)
 default:
-    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration|tv-input|tv [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|convolution --max-iterations K] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
+    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration|tv-input|tv|nn|nn-gemm [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|convolution --max-iterations K] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K]")
 }
