@@ -56,6 +56,7 @@ struct ConvGeometry: Equatable, Sendable {
     static func sourceIndex(_ i: Int, length n: Int, pad p: Int, mode: PaddingMode) -> Int {
         let t = i - p
         if t >= 0 && t < n { return t }
+        guard n > 0 else { return -1 }   // geometry not yet bound to an input
         switch mode {
         case .zero: return -1
         case .periodic: return ((t % n) + n) % n
