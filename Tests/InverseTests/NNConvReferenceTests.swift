@@ -148,6 +148,17 @@ func naiveCorrelation2D(_ x: Tensor<Double>, weight w: Tensor<Double>, bias: Ten
                             }
                         }
                         #expect(Self.maxAbs(direct, ref) <= 1e-12, "\(label) direct")
+                        // Reverse pass, serial vs split over threads: same x̄, W̄, b̄.
+                        let g = Tensor<Double>.gaussian(shape: y.shape, rng: &rng)
+                        layer.zeroGradients()
+                        let xbar = layer.backward(g)
+                        let (wbar, bbar) = (layer.weight.gradient, layer.bias!.gradient)
+                        layer.passes.engine.parallelBackward = true
+                        layer.zeroGradients()
+                        _ = layer.forward(x)
+                        #expect(Self.maxAbs(layer.backward(g), xbar) <= 1e-12, "\(label) parallel x̄")
+                        #expect(Self.maxAbs(layer.weight.gradient, wbar) <= 1e-10, "\(label) parallel W̄")
+                        #expect(Self.maxAbs(layer.bias!.gradient, bbar) <= 1e-10, "\(label) parallel b̄")
                         layer.passes.engine.parallel = false
                         #expect(Self.maxAbs(layer.forward(x), ref) <= 1e-12, "\(label) serial")
                     }
