@@ -56,6 +56,7 @@ struct ConvGeometry: Equatable, Sendable {
     static func sourceIndex(_ i: Int, length n: Int, pad p: Int, mode: PaddingMode) -> Int {
         let t = i - p
         if t >= 0 && t < n { return t }
+        guard n > 0 else { return -1 }   // geometry not yet bound to an input
         switch mode {
         case .zero: return -1
         case .periodic: return ((t % n) + n) % n
@@ -83,6 +84,8 @@ struct ConvKernels: Sendable {
     }
 
     /// xp[c, r, q] = x[c, rows[r], columns[q]] (0 where a map is −1).
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     func pad<S: NNScalar>(_ x: UnsafePointer<S>, into xp: UnsafeMutablePointer<S>) {
         let H = g.height, W = g.width, Hp = g.paddedHeight, Wp = g.paddedWidth, pw = g.padWidth
         rows.withUnsafeBufferPointer { rm in
@@ -107,6 +110,8 @@ struct ConvKernels: Sendable {
     }
 
     /// Adjoint of ``pad(_:into:)``: x[c, rows[r], columns[q]] += xp[c, r, q].
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     func padAdjoint<S: NNScalar>(_ xp: UnsafePointer<S>, addingInto x: UnsafeMutablePointer<S>) {
         let H = g.height, W = g.width, Hp = g.paddedHeight, Wp = g.paddedWidth, pw = g.padWidth
         rows.withUnsafeBufferPointer { rm in
@@ -130,6 +135,8 @@ struct ConvKernels: Sendable {
     }
 
     /// col[(c·kh + u)·kw + v, i·Wo + j] = xp[c, s·i + u, s·j + v].
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>) {
         let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
         var row = col
@@ -153,6 +160,8 @@ struct ConvKernels: Sendable {
 
     /// Adjoint of ``im2col(_:into:)``: xp[c, s·i + u, s·j + v] += col[…]. `xp` must be zeroed by
     /// the caller when a plain adjoint (not an accumulation) is wanted.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     func col2im<S: NNScalar>(_ col: UnsafePointer<S>, addingInto xp: UnsafeMutablePointer<S>) {
         let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
         var row = col
@@ -191,6 +200,11 @@ final class ConvEngine<Scalar: NNScalar> {
     private var capacityChunks = 0
     /// When false every pass runs on the calling thread (for timing comparisons).
     var parallel = true
+    /// Whether the reverse pass also splits the batch over threads. Off: measured slower on the
+    /// benchmark shapes (two concurrent multithreaded OpenBLAS calls per step contend; see
+    /// docs/nn-kit.md), so the reverse pass runs its per-sample GEMMs on the calling thread and
+    /// lets OpenBLAS use the cores.
+    var parallelBackward = false
 
     init(geometry: ConvGeometry, outChannels: Int) {
         self.geometry = geometry
@@ -229,9 +243,9 @@ final class ConvEngine<Scalar: NNScalar> {
     }
 
     /// Number of chunks the batch is split into (one per compute thread when the work is large enough).
-    private func chunkCount(batch: Int) -> Int {
+    private func chunkCount(batch: Int, reverse: Bool = false) -> Int {
         let work = 2 * outChannels * geometry.patchSize * geometry.outputPixels
-        if !parallel || batch < 2 || work * batch < 200_000 { return 1 }
+        if !parallel || (reverse && !parallelBackward) || batch < 2 || work * batch < 200_000 { return 1 }
         return min(batch, ComputeThreads.count)
     }
 
@@ -244,6 +258,8 @@ final class ConvEngine<Scalar: NNScalar> {
     }
 
     /// y[n] = W·im2col(pad(x[n])) (+ bias[o]) for every sample. `x` is `[B, C·H·W]` flat, `y` `[B, O·Ho·Wo]`.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     func forward(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
                  output y: UnsafeMutablePointer<Scalar>) {
         let chunks = chunkCount(batch: batch)
@@ -272,11 +288,13 @@ final class ConvEngine<Scalar: NNScalar> {
     /// - For every pair (ȳ, x̄) in `inputGradients`: x̄[n] += padᵀ·col2im(Wᵀ·ȳ[n]).
     /// - For every triple (ȳ, x, bias) in `weightGradients`: W̄ += ȳ[n]·im2col(pad(x[n]))ᵀ and,
     ///   when flagged and `biasGradient` is given, b̄[o] += Σ_pixels ȳ[n, o].
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     func backward(batch: Int, weight: UnsafePointer<Scalar>,
                   inputGradients: [(outputGradient: UnsafePointer<Scalar>, inputGradient: UnsafeMutablePointer<Scalar>)],
                   weightGradients: [(outputGradient: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, includesBias: Bool)],
                   weightGradient: UnsafeMutablePointer<Scalar>?, biasGradient: UnsafeMutablePointer<Scalar>?) {
-        let chunks = chunkCount(batch: batch)
+        let chunks = chunkCount(batch: batch, reverse: true)
         let wantW = weightGradient != nil && !weightGradients.isEmpty
         let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
         let inS = g.inputSample, padS = g.paddedSample
@@ -333,6 +351,8 @@ final class ConvEngine<Scalar: NNScalar> {
     /// The same correlation as ``forward(_:batch:weight:bias:output:)`` by direct loops (pad, then
     /// for every (o, c, u, v) a unit-stride multiply-add over output rows), kept for the im2col-vs-direct
     /// timing comparison and as a second implementation in tests.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     func forwardDirect(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
                        output y: UnsafeMutablePointer<Scalar>) {
         let chunks = chunkCount(batch: batch)

@@ -63,6 +63,8 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
 
     private var inputOffset: Int { includesInput ? inputDimension : 0 }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         do { _ = try outputShape(for: input.shape) } catch { preconditionFailure("\(error)") }
         x = input
@@ -88,6 +90,8 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
         return y
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func backward(_ ybar: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(ybar.shape == [x.batchSize, outputDimension], "FourierFeatures.backward: gradient \(ybar.shape) does not match output")
         let B = x.batchSize, d = inputDimension, K = frequencyCount, F = outputDimension, off = inputOffset
@@ -110,6 +114,8 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
         return xbar
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(inputTangent.shape == x.shape, "FourierFeatures.tangent: direction \(inputTangent.shape) does not match input \(x.shape)")
         xdot = inputTangent
@@ -132,6 +138,8 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
 
     /// With a = x·ω: cos block ẏ = −ω sin(a) ẋ, sin block ẏ = ω cos(a) ẋ, so
     /// x̄ = ȳ·∂y/∂x + ẏ̄·∂ẏ/∂x, ẋ̄ = ẏ̄·∂ẏ/∂ẋ, ω̄ += ȳ·∂y/∂ω + ẏ̄·∂ẏ/∂ω (see docs/nn-kit.md).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func tangentBackward(_ ybar: Tensor<Scalar>, _ ydotbar: Tensor<Scalar>) -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         precondition(ybar.shape == [x.batchSize, outputDimension] && ydotbar.shape == ybar.shape,
                      "FourierFeatures.tangentBackward: gradients \(ybar.shape), \(ydotbar.shape) do not match output")
