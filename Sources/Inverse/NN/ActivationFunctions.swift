@@ -62,8 +62,9 @@ public struct Sigmoid<Scalar: NNScalar>: ActivationFunction {
         return e * r * r
     }
     @inlinable public func derivatives(_ t: Scalar) -> (first: Scalar, second: Scalar) {
-        let m = Scalar.expMinusOne(-Swift.abs(t))  // e − 1 ∈ (−1, 0]
-        let e = m + 1
+        let e = Scalar.exp(-Swift.abs(t))
+        // e − 1 ∈ (−1, 0], without cancellation near t = 0.
+        let m = Swift.abs(t) < 0.5 ? Scalar.expMinusOne(-Swift.abs(t)) : e - 1
         let r = 1 / (1 + e)
         let first = e * r * r
         // 1 − 2σ(t) = (e − 1)/(1 + e) for t ≥ 0 and (1 − e)/(1 + e) for t < 0.
@@ -84,8 +85,8 @@ public struct Tanh<Scalar: NNScalar>: ActivationFunction {
         return 4 * e * r * r
     }
     @inlinable public func derivatives(_ t: Scalar) -> (first: Scalar, second: Scalar) {
-        let m = Scalar.expMinusOne(-2 * Swift.abs(t))  // e − 1
-        let e = m + 1
+        let e = Scalar.exp(-2 * Swift.abs(t))
+        let m = Swift.abs(t) < 0.25 ? Scalar.expMinusOne(-2 * Swift.abs(t)) : e - 1  // e − 1, no cancellation
         let r = 1 / (1 + e)
         let first = 4 * e * r * r
         let th = t >= 0 ? -m * r : m * r  // tanh t = (1 − e)/(1 + e)·sign t

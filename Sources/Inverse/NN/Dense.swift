@@ -14,6 +14,8 @@ public final class Dense<Scalar: NNScalar>: Layer {
     public let weight: Parameter<Scalar>
     /// `[out]`, or nil for a layer without bias.
     public let bias: Parameter<Scalar>?
+    /// Prefix of the parameter names ("" for plain "weight"/"bias").
+    public let name: String
 
     private var input = Tensor<Scalar>(shape: [0])
     private var inputTangent = Tensor<Scalar>(shape: [0])
@@ -26,6 +28,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
         outputCount = weight.shape[0]
         inputCount = weight.shape[1]
         if let bias { precondition(bias.count == outputCount, "Dense: bias has \(bias.count) elements, weight has \(outputCount) rows") }
+        self.name = name
         let prefix = name.isEmpty ? "" : name + "."
         self.weight = Parameter(name: prefix + "weight", value: weight, constraint: weightConstraint)
         let out = weight.shape[0]
@@ -47,10 +50,41 @@ public final class Dense<Scalar: NNScalar>: Layer {
     public var parameters: [Parameter<Scalar>] { bias.map { [weight, $0] } ?? [weight] }
 
     public var descriptor: LayerDescriptor {
-        LayerDescriptor(kind: "dense", attributes: [
+        var attributes: [String: LayerDescriptor.Value] = [
             "inputCount": .int(inputCount), "outputCount": .int(outputCount), "bias": .bool(bias != nil),
             "weightConstraint": .string(weight.constraint.rawValue),
-        ])
+        ]
+        if !name.isEmpty { attributes["name"] = .string(name) }
+        return LayerDescriptor(kind: "dense", attributes: attributes)
+    }
+
+    /// A zero-initialised layer of the architecture `descriptor` records (kind "dense"; model
+    /// files then copy the stored tensors into ``parameters``).
+    public convenience init(descriptor d: LayerDescriptor) throws {
+        guard d.kind == "dense" else { throw NNError("dense: descriptor kind is '\(d.kind)'") }
+        guard case .int(let inputs)? = d.attributes["inputCount"], case .int(let outputs)? = d.attributes["outputCount"],
+              inputs > 0, outputs > 0 else {
+            throw NNError("dense: attributes inputCount and outputCount must be positive integers")
+        }
+        var hasBias = true
+        if let v = d.attributes["bias"] {
+            guard case .bool(let b) = v else { throw NNError("dense: attribute 'bias' must be a boolean") }
+            hasBias = b
+        }
+        var constraint = Parameter<Scalar>.Constraint.none
+        if let v = d.attributes["weightConstraint"] {
+            guard case .string(let s) = v, let c = Parameter<Scalar>.Constraint(rawValue: s) else {
+                throw NNError("dense: attribute 'weightConstraint' must be 'none' or 'nonNegative'")
+            }
+            constraint = c
+        }
+        var name = ""
+        if let v = d.attributes["name"] {
+            guard case .string(let s) = v else { throw NNError("dense: attribute 'name' must be a string") }
+            name = s
+        }
+        self.init(weight: Tensor(shape: [outputs, inputs]), bias: hasBias ? Tensor(shape: [outputs]) : nil,
+                  weightConstraint: constraint, name: name)
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
