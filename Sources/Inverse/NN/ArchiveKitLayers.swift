@@ -9,16 +9,8 @@ extension LayerFactory {
             try d.requireChildren(1)
             return Residual<Scalar>(try f.make(d.children[0]))
         }
-        register("dense") { d, _ in
-            let inputs = try d.int("inputCount"), outputs = try d.int("outputCount")
-            guard inputs > 0, outputs > 0 else { throw NNError("layer 'dense': sizes must be positive (in \(inputs), out \(outputs))") }
-            let constraintName = try d.string("weightConstraint")
-            guard let constraint = Parameter<Scalar>.Constraint(rawValue: constraintName) else {
-                throw NNError("layer 'dense': unknown weight constraint '\(constraintName)' (none, nonNegative)")
-            }
-            return Dense<Scalar>(weight: Tensor(shape: [outputs, inputs]), bias: try d.bool("bias") ? Tensor(shape: [outputs]) : nil,
-                                 weightConstraint: constraint, name: (try? d.string("name")) ?? "")
-        }
+        register("dense") { d, _ in try Dense<Scalar>(descriptor: d) }
+        register("icnn") { d, _ in try InputConvexNetwork<Scalar>(descriptor: d) }
         for kind in ["softplus", "leakyrelu", "relu", "tanh", "sine", "sigmoid"] {
             register(kind) { d, _ in try ActivationKind(descriptor: d).makeLayer(Scalar.self) }
         }
