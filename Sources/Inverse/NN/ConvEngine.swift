@@ -1,0 +1,393 @@
+import Imaging
+
+/// How a convolution extends its input beyond the borders.
+public enum PaddingMode: String, Sendable, Codable, CaseIterable {
+    /// Zeros outside (PyTorch `padding_mode="zeros"`).
+    case zero
+    /// Mirror without repeating the edge sample: x[−1] = x[1], x[n] = x[n−2] (PyTorch `"reflect"`,
+    /// numpy `mode="reflect"`). Needs a padding smaller than the axis length.
+    case reflect
+    /// Wrap around: x[−1] = x[n−1] (PyTorch `"circular"`, numpy `mode="wrap"`).
+    case periodic
+}
+
+/// How much a convolution pads, in PyTorch's terms.
+public enum ConvPadding: String, Sendable, Codable, CaseIterable {
+    /// p = k/2 on every side (odd k only): output extent ⌈n/s⌉ — n at stride 1, and for stride 2 the
+    /// PyTorch `padding=k//2` convention (128 → 64 for k = 3, p = 1, s = 2).
+    case same
+    /// No padding: output extent ⌊(n − k)/s⌋ + 1.
+    case valid
+}
+
+/// The geometry of one 2-D correlation `[C, H, W] → [O, Ho, Wo]` with a `kh × kw` kernel, one
+/// stride for both axes and symmetric padding `ph`, `pw` (1-D layers use `H = 1`, `kh = 1`, `ph = 0`).
+struct ConvGeometry: Equatable, Sendable {
+    var channels: Int, height: Int, width: Int
+    var kernelHeight: Int, kernelWidth: Int
+    var stride: Int
+    var padHeight: Int, padWidth: Int
+    var mode: PaddingMode
+
+    var paddedHeight: Int { height + 2 * padHeight }
+    var paddedWidth: Int { width + 2 * padWidth }
+    var outputHeight: Int { (paddedHeight - kernelHeight) / stride + 1 }
+    var outputWidth: Int { (paddedWidth - kernelWidth) / stride + 1 }
+    /// Rows of the im2col matrix: C·kh·kw.
+    var patchSize: Int { channels * kernelHeight * kernelWidth }
+    /// Columns of the im2col matrix: Ho·Wo.
+    var outputPixels: Int { outputHeight * outputWidth }
+    var inputSample: Int { channels * height * width }
+    var paddedSample: Int { channels * paddedHeight * paddedWidth }
+
+    /// Checks that the padded input holds at least one kernel and that reflect padding fits.
+    func validate(layer: String) throws {
+        guard height >= 1, width >= 1 else { throw NNError("\(layer): empty spatial extent \(height)×\(width)") }
+        guard paddedHeight >= kernelHeight, paddedWidth >= kernelWidth else {
+            throw NNError("\(layer): input \(height)×\(width) (padded \(paddedHeight)×\(paddedWidth)) is smaller than the kernel \(kernelHeight)×\(kernelWidth)")
+        }
+        if mode == .reflect && (padHeight > 0 && padHeight >= height || padWidth > 0 && padWidth >= width) {
+            throw NNError("\(layer): reflect padding \(padHeight)×\(padWidth) needs an input larger than the padding, got \(height)×\(width)")
+        }
+    }
+
+    /// Source index of padded position `i` (0-based in the padded axis) on an axis of length `n`
+    /// with padding `p`, or −1 where the padded value is zero.
+    static func sourceIndex(_ i: Int, length n: Int, pad p: Int, mode: PaddingMode) -> Int {
+        let t = i - p
+        if t >= 0 && t < n { return t }
+        guard n > 0 else { return -1 }   // geometry not yet bound to an input
+        switch mode {
+        case .zero: return -1
+        case .periodic: return ((t % n) + n) % n
+        case .reflect:
+            // Single reflection suffices because p < n.
+            return t < 0 ? -t : 2 * (n - 1) - t
+        }
+    }
+
+    var rowMap: [Int] { (0..<paddedHeight).map { Self.sourceIndex($0, length: height, pad: padHeight, mode: mode) } }
+    var columnMap: [Int] { (0..<paddedWidth).map { Self.sourceIndex($0, length: width, pad: padWidth, mode: mode) } }
+}
+
+/// The per-sample linear maps of a correlation, on raw pointers: padding (and its adjoint),
+/// im2col (and its adjoint col2im). Index maps are computed once per geometry.
+struct ConvKernels: Sendable {
+    let g: ConvGeometry
+    let rows: [Int]
+    let columns: [Int]
+
+    init(_ g: ConvGeometry) {
+        self.g = g
+        self.rows = g.rowMap
+        self.columns = g.columnMap
+    }
+
+    /// xp[c, r, q] = x[c, rows[r], columns[q]] (0 where a map is −1).
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func pad<S: NNScalar>(_ x: UnsafePointer<S>, into xp: UnsafeMutablePointer<S>) {
+        let H = g.height, W = g.width, Hp = g.paddedHeight, Wp = g.paddedWidth, pw = g.padWidth
+        rows.withUnsafeBufferPointer { rm in
+            columns.withUnsafeBufferPointer { cm in
+                for c in 0..<g.channels {
+                    let src = x + c * H * W, dst = xp + c * Hp * Wp
+                    for r in 0..<Hp {
+                        let d = dst + r * Wp
+                        let sr = rm[r]
+                        if sr < 0 { d.update(repeating: 0, count: Wp); continue }
+                        let s = src + sr * W
+                        (d + pw).update(from: s, count: W)
+                        for q in 0..<pw {
+                            let a = cm[q], b = cm[Wp - pw + q]
+                            d[q] = a < 0 ? 0 : s[a]
+                            d[Wp - pw + q] = b < 0 ? 0 : s[b]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adjoint of ``pad(_:into:)``: x[c, rows[r], columns[q]] += xp[c, r, q].
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func padAdjoint<S: NNScalar>(_ xp: UnsafePointer<S>, addingInto x: UnsafeMutablePointer<S>) {
+        let H = g.height, W = g.width, Hp = g.paddedHeight, Wp = g.paddedWidth, pw = g.padWidth
+        rows.withUnsafeBufferPointer { rm in
+            columns.withUnsafeBufferPointer { cm in
+                for c in 0..<g.channels {
+                    let src = xp + c * Hp * Wp, dst = x + c * H * W
+                    for r in 0..<Hp {
+                        let sr = rm[r]
+                        if sr < 0 { continue }
+                        let d = dst + sr * W, s = src + r * Wp
+                        for j in 0..<W { d[j] += s[pw + j] }
+                        for q in 0..<pw {
+                            let a = cm[q], b = cm[Wp - pw + q]
+                            if a >= 0 { d[a] += s[q] }
+                            if b >= 0 { d[b] += s[Wp - pw + q] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col[(c·kh + u)·kw + v, i·Wo + j] = xp[c, s·i + u, s·j + v].
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>) {
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
+        var row = col
+        for c in 0..<g.channels {
+            for u in 0..<g.kernelHeight {
+                for v in 0..<g.kernelWidth {
+                    for i in 0..<Ho {
+                        let src = xp + (c * Hp + s * i + u) * Wp + v
+                        let dst = row + i * Wo
+                        if s == 1 {
+                            dst.update(from: src, count: Wo)
+                        } else {
+                            for j in 0..<Wo { dst[j] = src[s * j] }
+                        }
+                    }
+                    row += Ho * Wo
+                }
+            }
+        }
+    }
+
+    /// Adjoint of ``im2col(_:into:)``: xp[c, s·i + u, s·j + v] += col[…]. `xp` must be zeroed by
+    /// the caller when a plain adjoint (not an accumulation) is wanted.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func col2im<S: NNScalar>(_ col: UnsafePointer<S>, addingInto xp: UnsafeMutablePointer<S>) {
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
+        var row = col
+        for c in 0..<g.channels {
+            for u in 0..<g.kernelHeight {
+                for v in 0..<g.kernelWidth {
+                    for i in 0..<Ho {
+                        let dst = xp + (c * Hp + s * i + u) * Wp + v
+                        let src = row + i * Wo
+                        if s == 1 {
+                            for j in 0..<Wo { dst[j] += src[j] }
+                        } else {
+                            for j in 0..<Wo { dst[s * j] += src[j] }
+                        }
+                    }
+                    row += Ho * Wo
+                }
+            }
+        }
+    }
+}
+
+/// im2col + GEMM correlation over a batch, shared by ``Conv2D``, ``Conv1D`` and ``Downsample``.
+///
+/// Per sample: pad → im2col (`[C·kh·kw, Ho·Wo]`) → `Y = W·col` (GEMM, `W` is `[O, C·kh·kw]`, i.e.
+/// PyTorch's `[O, C, kh, kw]` as stored). The reverse pass is `col̄ = Wᵀ·Ȳ` → col2im → padding
+/// adjoint, and `W̄ += Ȳ·colᵀ`. Samples are split into one contiguous chunk per compute thread;
+/// each chunk owns its scratch (padded sample, columns, and a private W̄/b̄ summed after the loop),
+/// allocated once per geometry and reused across calls.
+final class ConvEngine<Scalar: NNScalar> {
+    let outChannels: Int
+    private(set) var geometry: ConvGeometry
+    private var kernels: ConvKernels
+    /// Scratch: `capacityChunks` blocks of `chunkStride` scalars.
+    private var scratch: UnsafeMutablePointer<Scalar>?
+    private var capacityChunks = 0
+    /// When false every pass runs on the calling thread (for timing comparisons).
+    var parallel = true
+    /// Whether the reverse pass also splits the batch over threads. Off: measured slower on the
+    /// benchmark shapes (two concurrent multithreaded OpenBLAS calls per step contend; see
+    /// docs/nn-kit.md), so the reverse pass runs its per-sample GEMMs on the calling thread and
+    /// lets OpenBLAS use the cores.
+    var parallelBackward = false
+
+    init(geometry: ConvGeometry, outChannels: Int) {
+        self.geometry = geometry
+        self.outChannels = outChannels
+        self.kernels = ConvKernels(geometry)
+    }
+
+    deinit { scratch?.deallocate() }
+
+    /// Sets the input extent (scratch is reallocated only when it changes).
+    func setInput(height: Int, width: Int) {
+        if height != geometry.height || width != geometry.width {
+            geometry.height = height
+            geometry.width = width
+            kernels = ConvKernels(geometry)
+            scratch?.deallocate()
+            scratch = nil
+            capacityChunks = 0
+        }
+    }
+
+    private var columnOffset: Int { geometry.paddedSample }
+    private var weightOffset: Int { columnOffset + geometry.patchSize * geometry.outputPixels }
+    private var biasOffset: Int { weightOffset + outChannels * geometry.patchSize }
+    private var chunkStride: Int { biasOffset + outChannels }
+
+    private func scratchBase(chunks: Int) -> UnsafeMutablePointer<Scalar> {
+        if chunks > capacityChunks || scratch == nil {
+            scratch?.deallocate()
+            let n = max(chunks, 1) * chunkStride
+            scratch = .allocate(capacity: n)
+            scratch!.initialize(repeating: 0, count: n)
+            capacityChunks = max(chunks, 1)
+        }
+        return scratch!
+    }
+
+    /// Number of chunks the batch is split into (one per compute thread when the work is large enough).
+    private func chunkCount(batch: Int, reverse: Bool = false) -> Int {
+        let work = 2 * outChannels * geometry.patchSize * geometry.outputPixels
+        if !parallel || (reverse && !parallelBackward) || batch < 2 || work * batch < 200_000 { return 1 }
+        return min(batch, ComputeThreads.count)
+    }
+
+    /// Runs `body(chunk, sampleRange)` over the chunks, in parallel when there is more than one.
+    private func forChunks(batch: Int, _ chunks: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        if chunks == 1 { body(0, 0..<batch); return }
+        parallelFor(count: chunks, workPerItem: 1_000_000) { r in
+            for c in r { body(c, (c * batch / chunks)..<((c + 1) * batch / chunks)) }
+        }
+    }
+
+    /// y[n] = W·im2col(pad(x[n])) (+ bias[o]) for every sample. `x` is `[B, C·H·W]` flat, `y` `[B, O·Ho·Wo]`.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    func forward(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
+                 output y: UnsafeMutablePointer<Scalar>) {
+        let chunks = chunkCount(batch: batch)
+        let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
+        let inS = g.inputSample, stride = chunkStride, colOff = columnOffset
+        let hasBias = bias != nil
+        let ptrs = SharedBuffers<Scalar>([UnsafeMutablePointer(mutating: x), y, UnsafeMutablePointer(mutating: weight),
+                                          UnsafeMutablePointer(mutating: bias ?? weight), scratchBase(chunks: chunks)])
+        forChunks(batch: batch, chunks) { c, samples in
+            let xp = ptrs[0], yp = ptrs[1], wp = ptrs[2], bp = ptrs[3]
+            let pad = ptrs[4] + c * stride, col = pad + colOff
+            for n in samples {
+                k.pad(xp + n * inS, into: pad)
+                k.im2col(pad, into: col)
+                let yn = yp + n * O * P
+                if hasBias {
+                    for o in 0..<O { (yn + o * P).update(repeating: bp[o], count: P) }
+                }
+                Scalar.gemm(transposeA: false, transposeB: false, m: O, n: P, k: K, alpha: 1,
+                            a: wp, lda: K, b: col, ldb: P, beta: hasBias ? 1 : 0, c: yn, ldc: P)
+            }
+        }
+    }
+
+    /// Reverse pass over the batch.
+    /// - For every pair (ȳ, x̄) in `inputGradients`: x̄[n] += padᵀ·col2im(Wᵀ·ȳ[n]).
+    /// - For every triple (ȳ, x, bias) in `weightGradients`: W̄ += ȳ[n]·im2col(pad(x[n]))ᵀ and,
+    ///   when flagged and `biasGradient` is given, b̄[o] += Σ_pixels ȳ[n, o].
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    func backward(batch: Int, weight: UnsafePointer<Scalar>,
+                  inputGradients: [(outputGradient: UnsafePointer<Scalar>, inputGradient: UnsafeMutablePointer<Scalar>)],
+                  weightGradients: [(outputGradient: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, includesBias: Bool)],
+                  weightGradient: UnsafeMutablePointer<Scalar>?, biasGradient: UnsafeMutablePointer<Scalar>?) {
+        let chunks = chunkCount(batch: batch, reverse: true)
+        let wantW = weightGradient != nil && !weightGradients.isEmpty
+        let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
+        let inS = g.inputSample, padS = g.paddedSample
+        let stride = chunkStride, colOff = columnOffset, wOff = weightOffset, bOff = biasOffset
+        let nIn = inputGradients.count, nW = weightGradients.count
+        let flags = weightGradients.map { $0.includesBias && biasGradient != nil }
+        let base = scratchBase(chunks: chunks)
+        var list: [UnsafeMutablePointer<Scalar>] = [UnsafeMutablePointer(mutating: weight), base]
+        for p in inputGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), p.inputGradient] }
+        for p in weightGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), UnsafeMutablePointer(mutating: p.input)] }
+        let ptrs = SharedBuffers<Scalar>(list)
+        forChunks(batch: batch, chunks) { c, samples in
+            let wp = ptrs[0]
+            let pad = ptrs[1] + c * stride, col = pad + colOff, wa = pad + wOff, ba = pad + bOff
+            if wantW {
+                wa.update(repeating: 0, count: O * K)
+                ba.update(repeating: 0, count: O)
+            }
+            for n in samples {
+                for t in 0..<nIn {
+                    let yb = ptrs[2 + 2 * t] + n * O * P, xb = ptrs[3 + 2 * t] + n * inS
+                    Scalar.gemm(transposeA: true, transposeB: false, m: K, n: P, k: O, alpha: 1,
+                                a: wp, lda: K, b: yb, ldb: P, beta: 0, c: col, ldc: P)
+                    pad.update(repeating: 0, count: padS)
+                    k.col2im(col, addingInto: pad)
+                    k.padAdjoint(pad, addingInto: xb)
+                }
+                guard wantW else { continue }
+                for t in 0..<nW {
+                    let yb = ptrs[2 + 2 * nIn + 2 * t] + n * O * P, xs = ptrs[3 + 2 * nIn + 2 * t] + n * inS
+                    k.pad(xs, into: pad)
+                    k.im2col(pad, into: col)
+                    Scalar.gemm(transposeA: false, transposeB: true, m: O, n: K, k: P, alpha: 1,
+                                a: yb, lda: P, b: col, ldb: P, beta: 1, c: wa, ldc: K)
+                    if flags[t] {
+                        for o in 0..<O {
+                            var s: Scalar = 0
+                            let r = yb + o * P
+                            for j in 0..<P { s += r[j] }
+                            ba[o] += s
+                        }
+                    }
+                }
+            }
+        }
+        if wantW, let wg = weightGradient {
+            for c in 0..<chunks {
+                Scalar.axpy(count: O * K, alpha: 1, x: base + c * stride + wOff, y: wg)
+                if let bg = biasGradient { Scalar.axpy(count: O, alpha: 1, x: base + c * stride + bOff, y: bg) }
+            }
+        }
+    }
+
+    /// The same correlation as ``forward(_:batch:weight:bias:output:)`` by direct loops (pad, then
+    /// for every (o, c, u, v) a unit-stride multiply-add over output rows), kept for the im2col-vs-direct
+    /// timing comparison and as a second implementation in tests.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    func forwardDirect(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
+                       output y: UnsafeMutablePointer<Scalar>) {
+        let chunks = chunkCount(batch: batch)
+        let g = geometry, k = kernels, O = outChannels, Ho = g.outputHeight, Wo = g.outputWidth, P = g.outputPixels
+        let C = g.channels, kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, inS = g.inputSample, stride = chunkStride
+        let ptrs = SharedBuffers<Scalar>([UnsafeMutablePointer(mutating: x), y, UnsafeMutablePointer(mutating: weight),
+                                          UnsafeMutablePointer(mutating: bias ?? weight), scratchBase(chunks: chunks)])
+        let hasBias = bias != nil
+        forChunks(batch: batch, chunks) { c, samples in
+            let xp = ptrs[0], yp = ptrs[1], wp = ptrs[2], bp = ptrs[3]
+            let pad = ptrs[4] + c * stride
+            for n in samples {
+                k.pad(xp + n * inS, into: pad)
+                for o in 0..<O {
+                    let yo = yp + (n * O + o) * P
+                    yo.update(repeating: hasBias ? bp[o] : 0, count: P)
+                    for ch in 0..<C {
+                        for u in 0..<kh {
+                            for v in 0..<kw {
+                                let w = wp[((o * C + ch) * kh + u) * kw + v]
+                                for i in 0..<Ho {
+                                    let src = pad + (ch * Hp + s * i + u) * Wp + v
+                                    let dst = yo + i * Wo
+                                    if s == 1 {
+                                        for j in 0..<Wo { dst[j] += w * src[j] }
+                                    } else {
+                                        for j in 0..<Wo { dst[j] += w * src[s * j] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
