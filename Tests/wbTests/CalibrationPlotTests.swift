@@ -7,9 +7,30 @@ import Testing
 @Suite struct CalibrationPlotTests {
     func count(_ s: String, _ needle: String) -> Int { s.components(separatedBy: needle).count - 1 }
 
-    /// Parses the SVG with Foundation's XML parser (well-formedness).
+    /// Well-formedness of the tag structure: every element closed in order, one root `svg`,
+    /// no raw `<`, `>` or `&` outside markup and entities.
     func wellFormed(_ svg: String) -> Bool {
-        XMLParser(data: Data(svg.utf8)).parse()
+        var stack: [String] = []
+        var roots = 0
+        var rest = Substring(svg)
+        while let open = rest.firstIndex(of: "<") {
+            let text = rest[..<open]
+            if text.contains(">") { return false }
+            for part in text.split(separator: "&", omittingEmptySubsequences: false).dropFirst()
+                where !["amp;", "lt;", "gt;", "quot;"].contains(where: { part.hasPrefix($0) }) { return false }
+            guard let close = rest[open...].firstIndex(of: ">") else { return false }
+            let tag = rest[rest.index(after: open)..<close]
+            rest = rest[rest.index(after: close)...]
+            if tag.hasPrefix("?") { continue }
+            if tag.hasPrefix("/") {
+                guard stack.popLast() == String(tag.dropFirst()) else { return false }
+                continue
+            }
+            let name = String(tag.prefix { $0 != " " && $0 != "/" })
+            if stack.isEmpty { roots += 1 }
+            if !tag.hasSuffix("/") { stack.append(name) }
+        }
+        return stack.isEmpty && roots == 1 && !rest.contains(">")
     }
 
     @Test func linePlotSeriesLegendAndLogAxis() {
