@@ -27,7 +27,7 @@ enum DenoisingModel: Sendable {
         case TVModelFile.kind?: return .tv(try TVModelFile.read(r.file, group: group))
         case "field-of-experts"?: return .foe(try FieldOfExpertsModelFile.read(r.file, group: group))
         case let other?: throw WBError("\(option) \(reference): unknown model kind '\(other)' in \(group)@model (known: \(TVModelFile.kind), field-of-experts)")
-        case nil: throw WBError("\(option) \(reference): no model group \(group) with a 'model' attribute (write one with wb learn tv|foe or wb foe-model)")
+        case nil: throw WBError("\(option) \(reference): no \(group) group with a 'model' attribute; not a model file (write one with wb learn tv|foe or wb foe-model)")
         }
     }
 
