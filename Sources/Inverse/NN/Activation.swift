@@ -22,6 +22,16 @@ public final class Activation<Function: ActivationFunction>: Layer {
     public var descriptor: LayerDescriptor { function.descriptor }
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
+    @_specialize(where Function == Softplus<Float>)
+    @_specialize(where Function == Softplus<Double>)
+    @_specialize(where Function == Sigmoid<Float>)
+    @_specialize(where Function == Sigmoid<Double>)
+    @_specialize(where Function == Tanh<Float>)
+    @_specialize(where Function == Tanh<Double>)
+    @_specialize(where Function == Sine<Float>)
+    @_specialize(where Function == Sine<Double>)
+    @_specialize(where Function == LeakyReLU<Float>)
+    @_specialize(where Function == LeakyReLU<Double>)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         input = x
         slopeIsCurrent = false
@@ -75,15 +85,45 @@ public final class Activation<Function: ActivationFunction>: Layer {
         return out
     }
 
+    @_specialize(where Function == Softplus<Float>)
+    @_specialize(where Function == Softplus<Double>)
+    @_specialize(where Function == Sigmoid<Float>)
+    @_specialize(where Function == Sigmoid<Double>)
+    @_specialize(where Function == Tanh<Float>)
+    @_specialize(where Function == Tanh<Double>)
+    @_specialize(where Function == Sine<Float>)
+    @_specialize(where Function == Sine<Double>)
+    @_specialize(where Function == LeakyReLU<Float>)
+    @_specialize(where Function == LeakyReLU<Double>)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         scaledBySlope(outputGradient, "output gradient")
     }
 
+    @_specialize(where Function == Softplus<Float>)
+    @_specialize(where Function == Softplus<Double>)
+    @_specialize(where Function == Sigmoid<Float>)
+    @_specialize(where Function == Sigmoid<Double>)
+    @_specialize(where Function == Tanh<Float>)
+    @_specialize(where Function == Tanh<Double>)
+    @_specialize(where Function == Sine<Float>)
+    @_specialize(where Function == Sine<Double>)
+    @_specialize(where Function == LeakyReLU<Float>)
+    @_specialize(where Function == LeakyReLU<Double>)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         self.inputTangent = inputTangent
         return scaledBySlope(inputTangent, "input tangent")
     }
 
+    @_specialize(where Function == Softplus<Float>)
+    @_specialize(where Function == Softplus<Double>)
+    @_specialize(where Function == Sigmoid<Float>)
+    @_specialize(where Function == Sigmoid<Double>)
+    @_specialize(where Function == Tanh<Float>)
+    @_specialize(where Function == Tanh<Double>)
+    @_specialize(where Function == Sine<Float>)
+    @_specialize(where Function == Sine<Double>)
+    @_specialize(where Function == LeakyReLU<Float>)
+    @_specialize(where Function == LeakyReLU<Double>)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         let n = input.count

@@ -175,12 +175,16 @@ public final class Dense<Scalar: NNScalar>: Layer {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         checkInput(x)
         input = x
         return applyWeight(x, addBias: true)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         let xbar = applyTransposedWeight(outputGradient, shape: input.shape)
         accumulateWeightGradient(outputGradient, input)
@@ -188,6 +192,8 @@ public final class Dense<Scalar: NNScalar>: Layer {
         return xbar
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(inputTangent.count == input.count,
                      "dense \(inputCount)→\(outputCount): tangent shape \(inputTangent.shape) differs from the input's \(input.shape)")
@@ -195,6 +201,8 @@ public final class Dense<Scalar: NNScalar>: Layer {
         return applyWeight(inputTangent, addBias: false)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         precondition(inputTangent.count == input.count, "dense: tangentBackward needs a tangent pass first")

@@ -160,6 +160,8 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
         return psi
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         input = x
         var psi = sweep(x) { $0.forward($1) }
@@ -167,6 +169,8 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
         return psi
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         var xbar = outputSkip.backward(outputGradient)
         addQuadraticAdjoint(&xbar, outputGradient, input)
@@ -180,6 +184,8 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
         return xbar
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         self.inputTangent = inputTangent
         var psidot = sweep(inputTangent) { $0.tangent($1) }
@@ -187,6 +193,8 @@ public final class InputConvexNetwork<Scalar: NNScalar>: Layer {
         return psidot
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         var (xbar, xdotbar) = outputSkip.tangentBackward(outputGradient, tangentGradient)

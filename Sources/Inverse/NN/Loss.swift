@@ -17,6 +17,8 @@ public enum Loss: Sendable, Equatable {
     case proximalMatching(gamma: Double)
 
     /// The loss value and ∂ℓ/∂prediction (same shape as `prediction`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func evaluate<Scalar: NNScalar>(_ prediction: Tensor<Scalar>, target: Tensor<Scalar>)
         -> (value: Double, gradient: Tensor<Scalar>) {
         precondition(prediction.count == target.count,

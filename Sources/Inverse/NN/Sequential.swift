@@ -13,24 +13,32 @@ public final class Sequential<Scalar: NNScalar>: Layer {
         try layers.reduce(inputShape) { try $1.outputShape(for: $0) }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x
         for layer in layers { y = layer.forward(y) }
         return y
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         var g = outputGradient
         for layer in layers.reversed() { g = layer.backward(g) }
         return g
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         var t = inputTangent
         for layer in layers { t = layer.tangent(t) }
         return t
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         var g = (input: outputGradient, tangent: tangentGradient)
@@ -56,24 +64,32 @@ public final class Residual<Scalar: NNScalar>: Layer {
         return out
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = body.forward(x)
         y.add(x)
         return y
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         var g = body.backward(outputGradient)
         g.add(outputGradient)
         return g
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> {
         var t = body.tangent(inputTangent)
         t.add(inputTangent)
         return t
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         var (g, gt) = body.tangentBackward(outputGradient, tangentGradient)
