@@ -35,7 +35,7 @@ public final class Activation<Function: ActivationFunction>: Layer {
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         input = x
         slopeIsCurrent = false
-        var y = Tensor<Scalar>(shape: x.shape)
+        var y = Tensor<Scalar>(uninitializedShape: x.shape)   // the loop writes every element
         let n = x.count
         guard n > 0 else { return y }
         let f = function
@@ -72,7 +72,7 @@ public final class Activation<Function: ActivationFunction>: Layer {
     private func scaledBySlope(_ v: Tensor<Scalar>, _ what: String) -> Tensor<Scalar> {
         precondition(v.count == input.count, "\(descriptor.kind): \(what) has \(v.count) elements, the cached input \(input.count)")
         updateSlope()
-        var out = Tensor<Scalar>(shape: input.shape)
+        var out = Tensor<Scalar>(uninitializedShape: input.shape)   // the loop writes every element
         let n = v.count
         guard n > 0 else { return out }
         v.withBase { vp in

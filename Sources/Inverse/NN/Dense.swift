@@ -103,7 +103,8 @@ public final class Dense<Scalar: NNScalar>: Layer {
     /// out = v Wᵀ (+ b), for v `[B, in]`.
     private func applyWeight(_ v: Tensor<Scalar>, addBias: Bool) -> Tensor<Scalar> {
         let b = v.batchSize
-        var y = Tensor<Scalar>(shape: [b, outputCount])
+        // Every element is written: by the bias copy, or by the GEMM with β = 0.
+        var y = Tensor<Scalar>(uninitializedShape: [b, outputCount])
         guard b > 0 else { return y }
         var beta: Scalar = 0
         if addBias, let bias {
@@ -130,7 +131,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
     private func applyTransposedWeight(_ g: Tensor<Scalar>, shape: [Int]) -> Tensor<Scalar> {
         precondition(g.count == g.batchSize * outputCount,
                      "dense \(inputCount)→\(outputCount): gradient shape \(g.shape) is not [B, \(outputCount)]")
-        var x = Tensor<Scalar>(shape: shape)
+        var x = Tensor<Scalar>(uninitializedShape: shape)   // GEMM with β = 0 writes every element
         let b = g.batchSize
         guard b > 0 else { return x }
         let (n, k) = (inputCount, outputCount)

@@ -70,23 +70,36 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
         x = input
         let B = input.batchSize, d = inputDimension, K = frequencyCount, F = outputDimension, off = inputOffset
         let n = B * d * K
-        cc = [Scalar](repeating: 0, count: n); sc = cc; cs = cc; ss = cc
+        // Locals and raw pointers in the loops: stored properties of a class accessed per element
+        // cost a dynamic exclusivity check each (measured: ~15 % of a training step).
+        var cosC = [Scalar](repeating: 0, count: n), sinC = cosC, cosS = cosC, sinS = cosC
         var y = Tensor<Scalar>(shape: [B, F])
         let wc = cosFrequencies.value.storage, ws = sinFrequencies.value.storage
-        for b in 0..<B {
-            for j in 0..<d {
-                let xj = input[b * d + j]
-                if includesInput { y[b * F + j] = xj }
-                for k in 0..<K {
-                    let i = (b * d + j) * K + k
-                    let ac = xj * wc[k], asn = xj * ws[k]
-                    cc[i] = Scalar.cos(ac); sc[i] = Scalar.sin(ac)
-                    cs[i] = Scalar.cos(asn); ss[i] = Scalar.sin(asn)
-                    y[b * F + off + j * K + k] = cc[i]
-                    y[b * F + off + d * K + j * K + k] = ss[i]
+        let inc = includesInput
+        input.storage.withUnsafeBufferPointer { xp in
+        y.storage.withUnsafeMutableBufferPointer { yp in
+        cosC.withUnsafeMutableBufferPointer { ccp in
+        sinC.withUnsafeMutableBufferPointer { scp in
+        cosS.withUnsafeMutableBufferPointer { csp in
+        sinS.withUnsafeMutableBufferPointer { ssp in
+            for b in 0..<B {
+                for j in 0..<d {
+                    let xj = xp[b * d + j]
+                    if inc { yp[b * F + j] = xj }
+                    let row = b * F + off
+                    for k in 0..<K {
+                        let i = (b * d + j) * K + k
+                        let ac = xj * wc[k], asn = xj * ws[k]
+                        let c = Scalar.cos(ac), sn = Scalar.sin(asn)
+                        ccp[i] = c; scp[i] = Scalar.sin(ac)
+                        csp[i] = Scalar.cos(asn); ssp[i] = sn
+                        yp[row + j * K + k] = c
+                        yp[row + d * K + j * K + k] = sn
+                    }
                 }
             }
-        }
+        }}}}}}
+        cc = cosC; sc = sinC; cs = cosS; ss = sinS
         return y
     }
 
@@ -97,20 +110,34 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
         let B = x.batchSize, d = inputDimension, K = frequencyCount, F = outputDimension, off = inputOffset
         var xbar = Tensor<Scalar>(shape: x.shape)
         let wc = cosFrequencies.value.storage, ws = sinFrequencies.value.storage
-        for b in 0..<B {
-            for j in 0..<d {
-                let xj = x[b * d + j]
-                var g: Scalar = includesInput ? ybar[b * F + j] : 0
-                for k in 0..<K {
-                    let i = (b * d + j) * K + k
-                    let yc = ybar[b * F + off + j * K + k], ys = ybar[b * F + off + d * K + j * K + k]
-                    g += -yc * wc[k] * sc[i] + ys * ws[k] * cs[i]
-                    cosFrequencies.gradient[k] += -yc * xj * sc[i]
-                    sinFrequencies.gradient[k] += ys * xj * cs[i]
+        var gc = [Scalar](repeating: 0, count: K), gs = gc
+        let inc = includesInput
+        let (sinC, cosS) = (sc, cs)
+        x.storage.withUnsafeBufferPointer { xp in
+        ybar.storage.withUnsafeBufferPointer { yb in
+        xbar.storage.withUnsafeMutableBufferPointer { xbp in
+        sinC.withUnsafeBufferPointer { scp in
+        cosS.withUnsafeBufferPointer { csp in
+        gc.withUnsafeMutableBufferPointer { gcp in
+        gs.withUnsafeMutableBufferPointer { gsp in
+            for b in 0..<B {
+                for j in 0..<d {
+                    let xj = xp[b * d + j]
+                    var g: Scalar = inc ? yb[b * F + j] : 0
+                    let row = b * F + off
+                    for k in 0..<K {
+                        let i = (b * d + j) * K + k
+                        let yc = yb[row + j * K + k], ys = yb[row + d * K + j * K + k]
+                        g += -yc * wc[k] * scp[i] + ys * ws[k] * csp[i]
+                        gcp[k] += -yc * xj * scp[i]
+                        gsp[k] += ys * xj * csp[i]
+                    }
+                    xbp[b * d + j] = g
                 }
-                xbar[b * d + j] = g
             }
-        }
+        }}}}}}}
+        cosFrequencies.gradient.add(Tensor(shape: cosFrequencies.gradient.shape, storage: gc))
+        sinFrequencies.gradient.add(Tensor(shape: sinFrequencies.gradient.shape, storage: gs))
         return xbar
     }
 
