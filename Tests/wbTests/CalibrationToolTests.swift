@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Imaging
+@testable import Imaging
 
 /// End-to-end tests of `wb simulate calibration`, `wb calibrate` and `wb experiment phase-transition`.
 @Suite(.serialized) struct CalibrationToolTests {
@@ -65,6 +65,25 @@ import Imaging
             let svg = try String(contentsOfFile: dir.file(plot), encoding: .utf8)
             #expect(svg.hasPrefix("<?xml") && svg.contains("</svg>"))
         }
+    }
+
+    @Test func gainsFileIsAProtectedInputWithProvenance() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let f = try HDF5File(dir.file("gains.h5"), mode: .create)
+        try f.write(Grid(shape: Shape(16), storage: (0..<16).map { 0.8 + 0.025 * Double($0) }), to: "/gains")
+        f.close()
+        _ = try run(["simulate", "calibration", "--unknowns", "16", "--snapshots", "8", "--gains", "gains.h5:/gains",
+                     "--seed", "1", "p.h5"], in: dir)
+        let out = try HDF5File(dir.file("p.h5"))
+        defer { out.close() }
+        let files = try out.readStrings("/entry/process/input_files")
+        #expect(files.contains { $0.hasSuffix("gains.h5") }, "input_files: \(files)")
+        #expect(try out.readStrings("/entry/process/input_sha256").count == files.count)
+        // The gains file may not be the output.
+        let r = try CLI.run(["simulate", "calibration", "--unknowns", "16", "--gains", "gains.h5:/gains", "--force",
+                             "gains.h5"], in: dir.path)
+        #expect(r.code != 0 && r.stderr.contains("gains.h5"), "\(r.code): \(r.stderr)")
     }
 
     @Test func imageSignalKeepsShapeAndUnitGainsBaselineIsWorse() throws {

@@ -46,7 +46,7 @@ extension HDF5File {
                HDF5ChunkCodec.writeFrames(grid, dataset: d.id, framesPerChunk: rows, elementSize: elementSize, level: level) {
                 return
             }
-            try grid.storage.withUnsafeBytes { buf in
+            _ = try grid.storage.withUnsafeBytes { buf in
                 try check(H5Dwrite(d.id, wb_h5t_native_double(), wb_h5s_all(), wb_h5s_all(), wb_h5p_default(), buf.baseAddress),
                           object, "write dataset")
             }

@@ -75,6 +75,12 @@ struct SimulateCalibration: Tool {
         if !inputs.isEmpty && signalSubspace != nil { throw ValidationError("--signal-subspace makes a random signal; it excludes IMAGE") }
     }
 
+    /// The --gains and --matrices files are inputs too: recorded with their SHA-256 in the
+    /// provenance and protected from being overwritten, like the positional input.
+    func optionInputFiles() throws -> [String] {
+        [gains, matrices].compactMap { $0.map(DataFiles.fileComponent) }
+    }
+
     func execute(_ context: ToolContext) throws -> ToolResult {
         // Signal.
         var image: Grid? = nil
