@@ -146,13 +146,8 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: ConvPadding = .same, paddingMode: PaddingMode = .zero, bias: Bool = true) throws {
-        guard inChannels > 0, outChannels > 0, kernelSize > 0 else {
-            throw NNError("Conv2D: channels and kernel size must be positive (got in \(inChannels), out \(outChannels), k \(kernelSize))")
-        }
-        guard stride == 1 || stride == 2 else { throw NNError("Conv2D: stride must be 1 or 2, got \(stride)") }
-        guard padding == .valid || kernelSize % 2 == 1 else {
-            throw NNError("Conv2D: \"same\" padding needs an odd kernel size, got \(kernelSize)")
-        }
+        try validateConvolution("Conv2D", inChannels: inChannels, outChannels: outChannels,
+                                kernelSize: kernelSize, stride: stride, padding: padding)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -210,6 +205,18 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     }
 }
 
+/// The hyper-parameter checks shared by ``Conv2D`` and ``Conv1D``.
+func validateConvolution(_ layer: String, inChannels: Int, outChannels: Int, kernelSize: Int,
+                         stride: Int, padding: ConvPadding) throws {
+    guard inChannels > 0, outChannels > 0, kernelSize > 0 else {
+        throw NNError("\(layer): channels and kernel size must be positive (got in \(inChannels), out \(outChannels), k \(kernelSize))")
+    }
+    guard stride == 1 || stride == 2 else { throw NNError("\(layer): stride must be 1 or 2, got \(stride)") }
+    guard padding == .valid || kernelSize % 2 == 1 else {
+        throw NNError("\(layer): \"same\" padding needs an odd kernel size, got \(kernelSize)")
+    }
+}
+
 /// A 1-D convolution layer (cross-correlation, as PyTorch's `nn.Conv1d`):
 /// `y[n, o, i] = b[o] + Σ_{c,u} W[o, c, u] · x̃[n, c, s·i + u − p]`, with the same padding rules as
 /// ``Conv2D``. Periodic padding is PyTorch's `padding_mode="circular"` (the PDE corrector's
@@ -231,13 +238,8 @@ public final class Conv1D<Scalar: NNScalar>: Layer {
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: ConvPadding = .same, paddingMode: PaddingMode = .periodic, bias: Bool = true) throws {
-        guard inChannels > 0, outChannels > 0, kernelSize > 0 else {
-            throw NNError("Conv1D: channels and kernel size must be positive (got in \(inChannels), out \(outChannels), k \(kernelSize))")
-        }
-        guard stride == 1 || stride == 2 else { throw NNError("Conv1D: stride must be 1 or 2, got \(stride)") }
-        guard padding == .valid || kernelSize % 2 == 1 else {
-            throw NNError("Conv1D: \"same\" padding needs an odd kernel size, got \(kernelSize)")
-        }
+        try validateConvolution("Conv1D", inChannels: inChannels, outChannels: outChannels,
+                                kernelSize: kernelSize, stride: stride, padding: padding)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
