@@ -114,11 +114,8 @@ import Glibc
         let z = SubspaceBasis.randomOrthonormal(rows: n, columns: k, seed: RandomSource.derivedSeed(seed, "Z"))
         let b = SubspaceBasis.dct(rows: m, atoms: h)
         var rng = RandomSource(seed: seed)
-        let x = z.synthesis(of: (0..<k).map { _ in rng.gaussian() })
-        var u = b.synthesis(of: (0..<h).map { _ in rng.gaussian() })
-        let peak = u.map(abs).max()!
-        u = u.map { 0.5 * $0 / peak }                     // ‖Bb‖_∞ = 0.5
-        let d = u.map { 1 + $0 }
+        let x = CalibrationSimulation.subspaceSignal(basis: z, rng: &rng)
+        let d = CalibrationSimulation.subspaceGains(basis: b, range: 0.5, rng: &rng)   // ‖Bb‖_∞ = 0.5
         let a = DenseSensing(.gaussian, snapshots: p, sensors: m, unknowns: n, seed: RandomSource.derivedSeed(seed, "A"))
         let y = CalibrationSimulation.measurements(a, signal: x, gains: d, rng: &rng)
         var options = SubspaceBlindCalibration<DenseSensing>.Options()

@@ -57,9 +57,12 @@ import Testing
         #expect(abs(dh.reduce(0, +) - 32) < 1e-9)
         // History and plots.
         let f = try HDF5File(dir.file("solution.h5"))
-        for c in ["iteration", "objective", "residual", "relative_change", "step_signal", "seconds", "elapsed_seconds"] {
+        for c in ["iteration", "objective", "residual", "relative_change", "step_signal", "step_gains", "seconds", "elapsed_seconds"] {
             #expect(f.isDataset("/entry/process/convergence/\(c)"), "history column \(c)")
         }
+        // Exact line search: both block steps are positive and finite in the first iterations.
+        let steps = try f.readGrid("/entry/process/convergence/step_gains").storage
+        #expect(!steps.isEmpty && steps.prefix(5).allSatisfy { $0 > 0 && $0.isFinite }, "μ_γ history \(steps.prefix(5))")
         f.close()
         for plot in ["solution_gains.svg", "solution_convergence.svg"] {
             let svg = try String(contentsOfFile: dir.file(plot), encoding: .utf8)

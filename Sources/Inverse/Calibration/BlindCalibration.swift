@@ -322,7 +322,7 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
                     for k in 0..<pm { ax.storage[k] = axOld.storage[k] }
                     for i in 0..<m { gamma[i] = gammaOld[i] }
                     rrNew = residualAndObjective()
-                    if mu < 1e-14 { muX = 0; break }
+                    if mu < 1e-14 { muX = 0; muG = 0; break }
                 }
             }
             iteration += 1
@@ -338,6 +338,7 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
             last = IterationStatistics(iteration: iteration, objective: 0.5 * inv * rr, residual: rr.squareRoot() / yNorm,
                                        relativeChange: change, stepSize: muX,
                                        seconds: secondsBetween(t0, now), elapsedSeconds: secondsBetween(start, now))
+            last.secondaryStepSize = muG
             if options.recordHistory { history.append(last) }
             monitor?(last)
             guard rr.isFinite, change.isFinite else { stop = .breakdown("non-finite iterate"); break iterations }

@@ -14,6 +14,25 @@ public enum CalibrationSimulation {
         return u.map { 1 + (peak > 0 ? rho / peak : 0) * $0 }
     }
 
+    /// d = 1 + B b with b ~ N(0, I_h) drawn from `rng`, scaled so that ‖B b‖_∞ = ρ (spec §7 E2).
+    /// B has no DC column (``SubspaceBasis/dct(rows:atoms:)``), so 1ᵀd = m.
+    public static func subspaceGains(basis b: SubspaceBasis, range rho: Double, rng: inout RandomSource) -> [Double] {
+        let v = b.synthesis(of: (0..<b.columns).map { _ in rng.gaussian() })
+        let peak = v.reduce(0) { Swift.max($0, abs($1)) }
+        return v.map { 1 + (peak > 0 ? rho / peak : 0) * $0 }
+    }
+
+    /// x = Z z with z ~ N(0, I_k) drawn from `rng`.
+    public static func subspaceSignal(basis z: SubspaceBasis, rng: inout RandomSource) -> [Double] {
+        z.synthesis(of: (0..<z.columns).map { _ in rng.gaussian() })
+    }
+
+    /// `d` divided by its mean, so 1ᵀd = m (the normalisation the solver's estimate lives in).
+    public static func normalizedGains(_ d: [Double]) -> [Double] {
+        let mean = d.reduce(0, +) / Double(d.count)
+        return d.map { $0 / mean }
+    }
+
     /// σ of white Gaussian noise at `snr` dB for clean measurements y (p·m values), with the spec's
     /// definition SNR = 20 log10(‖y_clean‖ / (σ √(mp))), i.e. σ = ‖y_clean‖ / (√(mp) · 10^{SNR/20}).
     public static func noiseSigma(clean y: [Double], snr: Double) -> Double {
@@ -41,6 +60,8 @@ public enum CalibrationSimulation {
         case random
         /// A given signal of n finite values (e.g. a flattened image).
         case given([Double])
+        /// x = Z z with z ~ N(0, I_k) (``subspaceSignal(basis:rng:)``; Algorithm 2 problems).
+        case subspace(SubspaceBasis)
     }
 
     /// Where the gains come from.
@@ -50,6 +71,10 @@ public enum CalibrationSimulation {
         /// Given positive gains of m finite values (stored as the truth as given; the solver's
         /// estimate is compared after the normalisation 1ᵀd = m, see ``CalibrationErrors``).
         case given([Double])
+        /// Given positive gains rescaled to mean 1 (``normalizedGains(_:)``), stored as the truth so.
+        case givenNormalized([Double])
+        /// d = 1 + B b with ‖B b‖_∞ = ρ (``subspaceGains(basis:range:rng:)``; Algorithm 2 problems).
+        case subspace(SubspaceBasis, range: Double)
     }
 
     /// Everything `wb simulate calibration` needs.
@@ -93,6 +118,10 @@ public enum CalibrationSimulation {
             guard v.allSatisfy(\.isFinite) else { throw CalibrationInputError.invalidOption("signal contains NaN or infinity") }
             guard v.contains(where: { $0 != 0 }) else { throw CalibrationInputError.invalidOption("signal is all zero") }
             x = v
+        case .subspace(let z):
+            guard z.rows == n else { throw CalibrationInputError.invalidOption("signal basis has \(z.rows) rows, expected n = \(n)") }
+            var rng = RandomSource(seed: RandomSource.derivedSeed(c.seed, "signal"))
+            x = subspaceSignal(basis: z, rng: &rng)
         }
         let d: [Double]
         switch c.gains {
@@ -100,12 +129,17 @@ public enum CalibrationSimulation {
             guard rho >= 0, rho < 1 else { throw CalibrationInputError.invalidOption("gain range ρ must be in [0, 1), got \(rho)") }
             var rng = RandomSource(seed: RandomSource.derivedSeed(c.seed, "gains"))
             d = gains(sensors: m, range: rho, rng: &rng)
-        case .given(let v):
+        case .given(let v), .givenNormalized(let v):
             guard v.count == m else { throw CalibrationInputError.invalidOption("gains: expected m = \(m) values, got \(v.count)") }
             if let bad = v.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
                 throw CalibrationInputError.invalidOption("gains must be finite and positive, got \(v[bad]) at index \(bad)")
             }
-            d = v
+            if case .givenNormalized = c.gains { d = normalizedGains(v) } else { d = v }
+        case .subspace(let b, let rho):
+            guard b.rows == m else { throw CalibrationInputError.invalidOption("gain basis has \(b.rows) rows, expected m = \(m)") }
+            guard rho >= 0, rho < 1 else { throw CalibrationInputError.invalidOption("gain range ρ must be in [0, 1), got \(rho)") }
+            var rng = RandomSource(seed: RandomSource.derivedSeed(c.seed, "gains"))
+            d = subspaceGains(basis: b, range: rho, rng: &rng)
         }
         if let snr = c.snr, !snr.isFinite {
             throw CalibrationInputError.invalidOption("SNR must be finite, got \(snr)")

@@ -288,6 +288,7 @@ public struct ComplexBlindCalibration: Sendable {
             last = IterationStatistics(iteration: iteration, objective: 0.5 * inv * rr, residual: rr.squareRoot() / yNorm,
                                        relativeChange: change, stepSize: muX,
                                        seconds: secondsBetween(t0, now), elapsedSeconds: secondsBetween(start, now))
+            last.secondaryStepSize = muG
             if options.recordHistory { history.append(last) }
             monitor?(last)
             guard rr.isFinite, change.isFinite else { stop = .breakdown("non-finite iterate"); break }

@@ -16,6 +16,9 @@ public struct IterationStatistics: Sendable, Equatable, CustomStringConvertible 
     public var relativeChange: Double
     /// The step size used in this iteration (τ for proximal methods, α for line searches).
     public var stepSize: Double
+    /// The step of the second block in two-block methods (μ_γ of blind calibration, whose
+    /// ``stepSize`` is μ_ξ); `nil` for single-block solvers.
+    public var secondaryStepSize: Double?
     /// Wall time of this iteration in seconds (including the statistics it computed).
     public var seconds: Double
     /// Wall time since the solver was created, in seconds.
@@ -45,6 +48,7 @@ public struct IterationStatistics: Sendable, Equatable, CustomStringConvertible 
         if let residual { parts.append("residual \(residual)") }
         parts.append("relative change \(relativeChange)")
         parts.append("step \(stepSize)")
+        if let secondaryStepSize { parts.append("second step \(secondaryStepSize)") }
         parts.append("seconds \(seconds)")
         return parts.joined(separator: "  ")
     }

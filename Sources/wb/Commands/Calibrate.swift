@@ -186,11 +186,12 @@ struct Calibrate: Tool {
         throw WBError("\(file): Algorithm 2 needs /entry/\(name)/data")
     }
 
-    /// The solver history plus relative change, step size μ_ξ and elapsed time.
+    /// The solver history plus relative change, the step sizes μ_ξ and μ_γ, and elapsed time.
     func history(_ report: SolverReport) -> ConvergenceHistory {
         var h = SolverOutput.history(report)
         h.columns.append(("relative_change", report.history.map(\.relativeChange)))
         h.columns.append(("step_signal", report.history.map(\.stepSize)))
+        h.columns.append(("step_gains", report.history.map { $0.secondaryStepSize ?? .nan }))
         h.columns.append(("elapsed_seconds", report.history.map(\.elapsedSeconds)))
         return h
     }

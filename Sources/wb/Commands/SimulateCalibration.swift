@@ -120,8 +120,7 @@ struct SimulateCalibration: Tool {
             guard k <= n else { throw ValidationError("--signal-subspace \(k) exceeds n = \(n)") }
             let z = SubspaceBasis.randomOrthonormal(rows: n, columns: k, seed: RandomSource.derivedSeed(context.seed, "signal basis"))
             signalBasis = z
-            var rng = RandomSource(seed: RandomSource.derivedSeed(context.seed, "signal coefficients"))
-            configuration.signal = .given(z.synthesis(of: (0..<k).map { _ in rng.gaussian() }))
+            configuration.signal = .subspace(z)
         }
         if let file = gains {
             let d = try DataFiles.read(file)
@@ -129,17 +128,12 @@ struct SimulateCalibration: Tool {
             if let bad = d.storage.firstIndex(where: { $0 <= 0 }) {
                 throw WBError("--gains \(file): gain \(bad) is \(d.storage[bad]); gains must be positive (the model needs d > 0)")
             }
-            let mean = d.storage.reduce(0, +) / Double(m)
-            configuration.gains = .given(d.storage.map { $0 / mean })
+            configuration.gains = .givenNormalized(d.storage)
         } else if let h = gainSubspace {
             guard h <= m - 1 else { throw ValidationError("--gain-subspace \(h) must be ≤ m − 1 = \(m - 1) (DC excluded)") }
             let b = SubspaceBasis.dct(rows: m, atoms: h)
             gainBasis = b
-            // d = 1 + B b with b Gaussian, scaled so that ‖B b‖_∞ = ρ (spec §7 E2).
-            var rng = RandomSource(seed: RandomSource.derivedSeed(context.seed, "gain coefficients"))
-            let v = b.synthesis(of: (0..<h).map { _ in rng.gaussian() })
-            let peak = v.reduce(0) { max($0, abs($1)) }
-            configuration.gains = .given(v.map { 1 + (peak > 0 ? gainRange / peak : 0) * $0 })
+            configuration.gains = .subspace(b, range: gainRange)
         } else {
             configuration.gains = .random(range: gainRange)
         }

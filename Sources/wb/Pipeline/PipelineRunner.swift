@@ -102,11 +102,11 @@ struct PipelineRunner {
             }
         }
         try NeXus.write(doc, to: spec.outputFile)
-        for step in spec.steps {
-            guard let r = results[step.id] else { continue }
-            for a in r.attachments { try a.write(spec.sidePath(for: step.id, suffix: a.suffix, extension: a.ext)) }
-            for p in r.plots { try SVGPlot.write(p.svg, to: spec.sidePath(for: step.id, suffix: p.suffix, extension: "svg")) }
+        let sideFiles = spec.steps.flatMap { step in
+            (results[step.id]?.sideFiles ?? []).map { ($0, spec.sidePath(for: step.id, suffix: $0.suffix, extension: $0.ext)) }
         }
+        try OutputWriter.writeSideFiles(sideFiles, force: common.force, inputs: spec.inputFiles, cleanup: [spec.outputFile],
+                                        log: { if !common.quiet { printError($0) } })
         for id in spec.pngSteps {
             guard let r = results[id], let g = r.grid else {
                 throw WBError("'outputs.png' names step '\(id)', which produced no image")

@@ -132,12 +132,18 @@ struct ToolResult {
     /// A model for later steps and for the output file (`/model` standalone,
     /// `/entry/<step>/model` in a pipeline).
     var model: DenoisingModel? = nil
-    /// Figures written next to a standalone HDF5 output as `<stem>_<suffix>.svg` (see ``SVGPlot``;
-    /// in a pipeline `<stem>_<step>_<suffix>.svg`).
+    /// Figures written next to the output as `<stem>_<suffix>.svg` (see ``SVGPlot``; in a pipeline
+    /// `<stem>_<step>_<suffix>.svg`). Written through ``sideFiles`` like the attachments.
     var plots: [(suffix: String, svg: String)] = []
     /// Other side files (e.g. PNG panels) written next to the output as `<stem>_<suffix>.<ext>`;
     /// each must be listed in the tool's ``Tool/attachmentNames`` (checked before the tool runs).
     var attachments: [Attachment] = []
+
+    /// Every side file of the result, plots included: the one list that standalone runs and
+    /// pipelines write (``OutputWriter/writeSideFiles(_:path:force:inputs:log:)``).
+    var sideFiles: [Attachment] {
+        attachments + plots.map { plot in Attachment(suffix: plot.suffix, ext: "svg") { try SVGPlot.write(plot.svg, to: $0) } }
+    }
 }
 
 /// A side file of a result: its name suffix and extension, and how to write it (atomically) to a path.

@@ -51,21 +51,22 @@ enum OutputWriter {
         return "\(stem)_\(suffix).\(ext)"
     }
 
-    /// Writes a result's figures next to the HDF5 `output` (only for HDF5 outputs). If one cannot
-    /// be written, the output and the figures already written are removed, so nothing partial stays.
-    static func writePlots(_ result: ToolResult, nextTo output: String, force: Bool, context: ToolContext) throws {
-        guard !result.plots.isEmpty, (try? DataFiles.format(of: output, role: "output")) == .hdf5 else { return }
+    /// Writes side files (``ToolResult/sideFiles``: plots and attachments), each to its path.
+    /// Every path is checked first (never an input; existing files only with `--force`); if one
+    /// cannot be written, the side files already written and `cleanup` (the main output) are
+    /// removed, so nothing partial stays.
+    static func writeSideFiles(_ files: [(file: Attachment, path: String)], force: Bool, inputs: [String],
+                               cleanup: [String], log: (String) -> Void) throws {
         var written: [String] = []
         do {
-            for plot in result.plots {
-                let path = siblingPath(for: output, suffix: plot.suffix)
-                try AtomicOutput.validate(path, force: force)
-                try SVGPlot.write(plot.svg, to: path)
-                written.append(path)
-                context.log("wrote \(path)")
+            for f in files { try AtomicOutput.validate(f.path, inputs: inputs, force: force) }
+            for f in files {
+                try f.file.write(f.path)
+                written.append(f.path)
+                log("wrote \(f.path)")
             }
         } catch {
-            for path in written + [output] { unlink(path) }
+            for p in written + cleanup { unlink(p) }
             throw error
         }
     }

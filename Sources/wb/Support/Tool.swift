@@ -100,12 +100,8 @@ extension Tool {
             try OutputWriter.writeStandalone(result, to: output, tool: Self.toolName,
                                              parameters: ParameterSnapshot.json(of: self, toolName: Self.toolName, inputs: inputs),
                                              seed: common.seed, inputs: readFiles)
-            for a in result.attachments {
-                let path = OutputWriter.siblingPath(for: output, suffix: a.suffix, extension: a.ext)
-                try a.write(path)
-                context.log("wrote \(path)")
-            }
-            try OutputWriter.writePlots(result, nextTo: output, force: common.force, context: context)
+            try OutputWriter.writeSideFiles(result.sideFiles.map { ($0, OutputWriter.siblingPath(for: output, suffix: $0.suffix, extension: $0.ext)) },
+                                            force: common.force, inputs: readFiles, cleanup: [output], log: context.log)
             context.log("wrote \(output) (\(String(format6: wallClock() - start)) s)")
         }
         SummaryPrinter.print(result.summary, output: output, json: common.json)
