@@ -21,7 +21,11 @@ import Glibc
 /// - fixed: μ_ξ = μ, μ_γ = μ·m/‖ξ_j‖², halving μ and retrying whenever f would increase.
 /// A_l ξ is updated by linearity (A_l ξ − μ_ξ A_l g_ξ) and recomputed exactly every
 /// `refreshInterval` iterations, when γ is also re-centred onto 1ᵀγ = m; one iteration costs
-/// two forward passes (𝒜 g_ξ and, amortised, 𝒜 ξ) and one adjoint pass.
+/// two forward passes (𝒜 g_ξ and, amortised, 𝒜 ξ) and one adjoint pass. With a dense operator
+/// and the line search, 𝒜 g_ξ and the next iteration's adjoint share one pass over A: γ_{j+1}
+/// is known before 𝒜 g_ξ (μ_γ needs only 𝒜ξ_j), and γ_{j+1} ⊙ r_{j+1} = c2 − μ_ξ c1 with
+/// c1 = γ_{j+1}² ⊙ 𝒜g_ξ and c2 = γ_{j+1}² ⊙ 𝒜ξ_j − γ_{j+1} ⊙ y, so
+/// 𝒜ᵀ(γ_{j+1} ⊙ r_{j+1}) = 𝒜ᵀc2 − μ_ξ 𝒜ᵀc1 (``Options/passFusion``).
 ///
 /// Stopping (spec §2.6): converged when max(‖ξ⁺ − ξ‖/‖ξ⁺‖, ‖γ⁺ − γ‖/‖γ⁺‖) < `tolerance` or when
 /// the relative residual ‖r‖/‖y‖ = √(2f)/(‖y‖/√(mp)) < `residualTolerance`; otherwise stopped at
@@ -50,6 +54,19 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         public var refreshInterval: Int = 20
         /// Whether to keep every iteration's statistics in the report.
         public var recordHistory: Bool = true
+        /// When to fuse passes over a dense operator (exact line search only): 𝒜 g_ξ of
+        /// iteration j and the adjoint 𝒜ᵀ(γ ⊙ r) of iteration j + 1 computed in one sweep over A
+        /// (``DenseSensing/fusedPass(_:into:adjoints:_:coefficients:)``). The iterates are the same
+        /// up to rounding.
+        public enum PassFusion: Sendable, Equatable {
+            /// Fuse when A is larger than the last-level cache (measured: 1.3–1.4× per
+            /// iteration at n = m = 1024, p = 8, 64 MB; no gain while A stays in cache, where the
+            /// separate passes already stream it at cache speed).
+            case automatic
+            case always
+            case never
+        }
+        public var passFusion: PassFusion = .automatic
         public init() {}
     }
 
@@ -228,6 +245,19 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
         var xiOld = Grid(shape: sensing.domain), axOld = Grid(shape: sensing.range)   // fixed-step guard
         var history: [IterationStatistics] = []
         if options.recordHistory { history.reserveCapacity(Swift.min(options.maxIterations, 100_000)) }
+        // Fused passes (dense operator, line search): the next adjoint 𝒜ᵀ(γ ⊙ r) when known.
+        let dense: DenseSensing? = {
+            guard options.stepRule == .lineSearch, let d = sensing as? DenseSensing else { return nil }
+            switch options.passFusion {
+            case .never: return nil
+            case .always: return d
+            case .automatic: return d.matrix.count * MemoryLayout<Double>.size > ComputeThreads.lastLevelCacheBytes ? d : nil
+            }
+        }()
+        let fusedWork = dense.map { _ in FusedPassWorkspace(rows: pm, unknowns: n) }
+        var adjoints = [Double](repeating: 0, count: dense == nil ? 0 : 2 * n)   // u1, u2
+        var nextGamma = [Double](repeating: 0, count: dense == nil ? 0 : m)
+        var pendingAdjoint = false, pendingStep = 0.0
 
         func residualAndObjective() -> Double {
             var s = 0.0
@@ -280,14 +310,22 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
                     gg[i] += ax.storage[b + i] * r[b + i]
                 }
             }
-            sensing.applyAdjoint(w, into: &gx)
+            if pendingAdjoint {
+                // 𝒜ᵀ(γ_j ⊙ r_j) = u2 − μ_ξ u1 from the previous iteration's fused pass.
+                for i in 0..<n { gx.storage[i] = adjoints[n + i] - pendingStep * adjoints[i] }
+            } else {
+                sensing.applyAdjoint(w, into: &gx)
+            }
+            pendingAdjoint = false
             for i in 0..<n { gx.storage[i] *= inv }
             for i in 0..<m { gg[i] *= inv }
             projectDirections(&gx.storage, &gg, &workZ, &workB)
             var ngx = 0.0, ngg = 0.0
             for i in 0..<n { ngx += gx.storage[i] * gx.storage[i] }
             for i in 0..<m { ngg += gg[i] * gg[i] }
-            sensing.apply(gx, into: &ag)
+            // Fuse 𝒜 g_ξ with the next adjoint unless the next step recomputes 𝒜ξ (refresh).
+            let fuse = dense != nil && (iteration + 1) % options.refreshInterval != 0
+            if !fuse { sensing.apply(gx, into: &ag) }
 
             var muX: Double, muG: Double
             var rrNew: Double
@@ -297,14 +335,56 @@ public struct BlindCalibration<Operator: SensingOperator>: Sendable {
                 var dx = 0.0, dg = 0.0
                 for l in 0..<p {
                     let b = l * m
-                    for i in 0..<m {
-                        let a = gamma[i] * ag.storage[b + i], c = gg[i] * ax.storage[b + i]
-                        dx += a * a; dg += c * c
+                    for i in 0..<m { let c = gg[i] * ax.storage[b + i]; dg += c * c }
+                }
+                muG = dg > 0 ? Double(pm) * ngg / dg : 0
+                if fuse, let dense, let fusedWork {
+                    // γ_{j+1} exactly as step(_:_:) makes it on a non-refresh iteration.
+                    for i in 0..<m { nextGamma[i] = gamma[i] - muG * gg[i] }
+                    if gainBasis == nil { GainProjection.project(&nextGamma, bound: options.gainBound) }
+                    dx = gx.storage.withUnsafeBufferPointer { g in
+                        ag.storage.withUnsafeMutableBufferPointer { v in
+                            adjoints.withUnsafeMutableBufferPointer { u in
+                                ax.storage.withUnsafeBufferPointer { axp in
+                                    measurements.withUnsafeBufferPointer { yp in
+                                        gamma.withUnsafeBufferPointer { gp in
+                                            nextGamma.withUnsafeBufferPointer { np in
+                                                let rows = SharedBuffers([UnsafeMutablePointer(mutating: axp.baseAddress!),
+                                                                          UnsafeMutablePointer(mutating: yp.baseAddress!),
+                                                                          UnsafeMutablePointer(mutating: gp.baseAddress!),
+                                                                          UnsafeMutablePointer(mutating: np.baseAddress!)])
+                                                return dense.fusedPass(g.baseAddress!, into: v.baseAddress!, adjoints: u.baseAddress!,
+                                                                       fusedWork) { range, vr, c1, c2 in
+                                                    let axr = rows[0], yr = rows[1], gam = rows[2], nxt = rows[3]
+                                                    var s = 0.0
+                                                    var i = range.lowerBound % m          // sensor of the row
+                                                    for j in 0..<range.count {
+                                                        let k = range.lowerBound + j, t = nxt[i]
+                                                        let a = gam[i] * vr[j]
+                                                        s += a * a
+                                                        c1[j] = t * t * vr[j]
+                                                        c2[j] = t * (t * axr[k] - yr[k])
+                                                        i += 1
+                                                        if i == m { i = 0 }
+                                                    }
+                                                    return s
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    for l in 0..<p {
+                        let b = l * m
+                        for i in 0..<m { let a = gamma[i] * ag.storage[b + i]; dx += a * a }
                     }
                 }
                 muX = dx > 0 ? Double(pm) * ngx / dx : 0
-                muG = dg > 0 ? Double(pm) * ngg / dg : 0
                 rrNew = step(muX, muG)
+                if fuse { pendingAdjoint = true; pendingStep = muX }
             case .fixed:
                 for i in 0..<n { xiOld.storage[i] = xi.storage[i] }
                 for k in 0..<pm { axOld.storage[k] = ax.storage[k] }

@@ -59,22 +59,22 @@ public enum CalibrationExperiments {
         let done = Atomic<Int>(0)
         let results = Mutex<[T?]>([T?](repeating: nil, count: count))
         let failure = Mutex<(any Error)?>(nil)
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(ComputeThreads.count)) }
         // workPerItem large: always dispatch the workers (each runs many solver iterations).
-        parallelFor(count: workers, workPerItem: 1 << 30) { range in
-            for _ in range {
-                while true {
-                    let j = next.add(1, ordering: .relaxed).oldValue
-                    if j >= count || failure.withLock({ $0 != nil }) { break }
-                    do {
-                        let r = try job(j)
-                        results.withLock { $0[j] = r }
-                        let d = done.add(1, ordering: .relaxed).newValue
-                        progress?(d, count)
-                    } catch {
-                        failure.withLock { $0 = error }
-                        break
+        ComputeThreads.withSerialBLAS {
+            parallelFor(count: workers, workPerItem: 1 << 30) { range in
+                for _ in range {
+                    while true {
+                        let j = next.add(1, ordering: .relaxed).oldValue
+                        if j >= count || failure.withLock({ $0 != nil }) { break }
+                        do {
+                            let r = try job(j)
+                            results.withLock { $0[j] = r }
+                            let d = done.add(1, ordering: .relaxed).newValue
+                            progress?(d, count)
+                        } catch {
+                            failure.withLock { $0 = error }
+                            break
+                        }
                     }
                 }
             }

@@ -1,6 +1,7 @@
 // wb-bench modes for blind gain calibration (issue 5; docs/benchmarks.md "Issue 5"):
 //   calibration            success rate of T seeded trials at one (n, m, p) (parallel trials)
-//   calibration-iteration  seconds per solver iteration (dense Gaussian, the NumPy peer's problem)
+//   calibration-iteration  seconds per solver iteration (dense Gaussian, the NumPy peer's problem;
+//                          --passes automatic (default), fused or separate)
 //   calibration-phase      the phase-transition map (p × m grid at fixed n)
 //   calibration-noise      the SNR sweep (spec §7 E3)
 //   calibration-complex    complex gains (spec §7 E5) at --phase radians
@@ -53,6 +54,8 @@ func calibrationBench(_ mode: String) throws {
         // Seconds per iteration: (time of K iterations − time of 0 iterations)/K, median of --reps runs.
         let k = Int(argument("iterations", "50"))!
         let reps = Int(argument("reps", "5"))!
+        // --passes fused | separate | automatic (default: fuse when A exceeds the L3 cache)
+        let passes = argument("passes", "automatic")
         var c = CalibrationSimulation.Configuration(unknowns: n, sensors: m, snapshots: p)
         c.seed = seed
         let problem = try CalibrationSimulation.simulate(c)
@@ -60,6 +63,7 @@ func calibrationBench(_ mode: String) throws {
         func solve(_ iterations: Int) throws -> Double {
             var o = BlindCalibration<DenseSensing>.Options()
             o.tolerance = 0; o.residualTolerance = 0; o.maxIterations = iterations; o.recordHistory = false
+            o.passFusion = passes == "fused" ? .always : passes == "separate" ? .never : .automatic
             let s = try BlindCalibration(sensing: a, measurements: problem.measurements, options: o)
             let t = now()
             let r = s.run()
@@ -70,7 +74,7 @@ func calibrationBench(_ mode: String) throws {
         _ = try solve(k)
         var per: [Double] = []
         for _ in 0..<reps { let t0 = try solve(0), tk = try solve(k); per.append((tk - t0) / Double(k)) }
-        print("{\"mode\":\"calibration-iteration\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"threads\":\(threads),\"iterations\":\(k),\"seconds_per_iteration\":\(CalibrationExperiments.median(per))}")
+        print("{\"mode\":\"calibration-iteration\",\"n\":\(n),\"m\":\(m),\"p\":\(p),\"threads\":\(threads),\"iterations\":\(k),\"passes\":\"\(passes)\",\"seconds_per_iteration\":\(CalibrationExperiments.median(per))}")
     case "calibration-phase":
         var c = CalibrationExperiments.PhaseTransitionConfiguration()
         c.fixedDimension = n; c.trials = Int(argument("trials", "20"))!; c.range = rho; c.sensing = sensing
