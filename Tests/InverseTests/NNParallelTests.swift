@@ -89,9 +89,31 @@ func forceBatchChunks<S: NNScalar>(_ layer: any Layer<S>) {
             passes.engine.usesAdjointCorrelation = false
             let b = layer.backward(g)
             let err = tensorRelativeError(a, b)
-            print("adjoint correlation vs col2im \(layer.descriptor.attributes) \(shape): \(err)")
+            print("adjoint correlation vs col2im, \(layer.descriptor.kind) \(shape): \(err)")
             #expect(err <= 1e-14, "\(shape)")
         }
+    }
+
+    /// `computesInputGradient = false`: backward returns zeros for x̄ and the same parameter
+    /// gradients; tangentBackward still computes x̄.
+    @Test func skippedInputGradient() throws {
+        var rng = RandomSource(seed: 93)
+        let layer = try Conv2D<Double>(inChannels: 2, outChannels: 3, kernelSize: 3)
+        for p in layer.parameters { p.value = .gaussian(shape: p.value.shape, rng: &rng) }
+        let x = Tensor<Double>.gaussian(shape: [2, 2, 6, 5], rng: &rng)
+        let y = layer.forward(x)
+        let g = Tensor<Double>.gaussian(shape: y.shape, rng: &rng)
+        layer.zeroGradients()
+        let full = layer.backward(g)
+        let grads = layer.parameters.map { $0.gradient }
+        layer.computesInputGradient = false
+        layer.zeroGradients()
+        let skipped = layer.backward(g)
+        #expect(skipped == Tensor<Double>(shape: x.shape))
+        #expect(full.squaredNorm > 0)
+        #expect(layer.parameters.map { $0.gradient } == grads)
+        _ = layer.tangent(x)
+        #expect(layer.tangentBackward(g, g).input.squaredNorm > 0)
     }
 
     /// Chunk counts depend on the batch and the work only.

@@ -15,6 +15,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
     private var input = Tensor<Scalar>(shape: [0])
     private var inputTangent = Tensor<Scalar>(shape: [0])
     private var outputShape: [Int] = []
+    /// See ``Conv2D/computesInputGradient``.
+    var computesInputGradient = true
 
     init(layerName: String, weight: Parameter<Scalar>, bias: Parameter<Scalar>?, geometry: ConvGeometry, outChannels: Int,
          accumulatesParameterGradients: Bool = true) {
@@ -97,6 +99,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
         let xd = ydotbar == nil ? Tensor<Scalar>(shape: [0]) : inputTangent
         let grads = accumulatesParameterGradients
         let batch = input.batchSize
+        // backward() of a layer whose input is data: x̄ is not wanted (returned as zeros).
+        let wantsInput = computesInputGradient || ydotbar != nil
         ybar.storage.withUnsafeBufferPointer { yb in
         yd.storage.withUnsafeBufferPointer { ydb in
         input.storage.withUnsafeBufferPointer { xp in
@@ -105,7 +109,7 @@ final class CorrelationPasses<Scalar: NNScalar> {
         xdotbar.storage.withUnsafeMutableBufferPointer { xdbp in
         weight.value.storage.withUnsafeBufferPointer { wp in
         weight.gradient.storage.withUnsafeMutableBufferPointer { wg in
-            var ins = [(outputGradient: yb.baseAddress!, inputGradient: xb.baseAddress!)]
+            var ins = wantsInput ? [(outputGradient: yb.baseAddress!, inputGradient: xb.baseAddress!)] : []
             var ws = [(outputGradient: yb.baseAddress!, input: xp.baseAddress!, includesBias: true)]
             if ydotbar != nil {
                 ins.append((ydb.baseAddress!, xdbp.baseAddress!))
@@ -155,6 +159,15 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     /// `[C_out]`, or nil without bias.
     public let bias: Parameter<Scalar>?
     let passes: CorrelationPasses<Scalar>
+
+    /// When false, ``backward(_:)`` skips the input gradient and returns zeros for it — for a first
+    /// layer whose input is data (PyTorch's `requires_grad=False` input), which saves the transposed
+    /// correlation. Parameter gradients, ``tangent(_:)`` and ``tangentBackward(_:_:)`` are
+    /// unaffected (the second-order path always computes x̄). Default true.
+    public var computesInputGradient: Bool {
+        get { passes.computesInputGradient }
+        set { passes.computesInputGradient = newValue }
+    }
 
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
@@ -255,6 +268,15 @@ public final class Conv1D<Scalar: NNScalar>: Layer {
     /// `[C_out]`, or nil without bias.
     public let bias: Parameter<Scalar>?
     let passes: CorrelationPasses<Scalar>
+
+    /// When false, ``backward(_:)`` skips the input gradient and returns zeros for it — for a first
+    /// layer whose input is data (PyTorch's `requires_grad=False` input), which saves the transposed
+    /// correlation. Parameter gradients, ``tangent(_:)`` and ``tangentBackward(_:_:)`` are
+    /// unaffected (the second-order path always computes x̄). Default true.
+    public var computesInputGradient: Bool {
+        get { passes.computesInputGradient }
+        set { passes.computesInputGradient = newValue }
+    }
 
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,

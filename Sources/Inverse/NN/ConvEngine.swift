@@ -97,7 +97,7 @@ struct ConvKernels: Sendable {
                         let sr = rm[r]
                         if sr < 0 { d.update(repeating: 0, count: Wp); continue }
                         let s = src + sr * W
-                        (d + pw).update(from: s, count: W)
+                        for j in 0..<W { d[pw + j] = s[j] }
                         for q in 0..<pw {
                             let a = cm[q], b = cm[Wp - pw + q]
                             d[q] = a < 0 ? 0 : s[a]
@@ -138,25 +138,40 @@ struct ConvKernels: Sendable {
     @_specialize(where S == Double)
     @_specialize(where S == Float)
     func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>) {
-        let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
+        im2col(xp, into: col, rows: 0..<g.outputHeight)
+    }
+
+    /// The columns of output rows `rows` only: `[C·kh·kw, rows.count·Wo]` (row stride
+    /// rows.count·Wo), so a block of output rows can be multiplied while its columns are in cache.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>, rows: Range<Int>) {
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, Wo = g.outputWidth, s = g.stride
+        let n = rows.count * Wo
         var row = col
         for c in 0..<g.channels {
             for u in 0..<g.kernelHeight {
                 for v in 0..<g.kernelWidth {
-                    for i in 0..<Ho {
+                    for i in rows {
                         let src = xp + (c * Hp + s * i + u) * Wp + v
-                        let dst = row + i * Wo
+                        let dst = row + (i - rows.lowerBound) * Wo
+                        // Plain loops (vectorised): rows are short, a memmove call per row cost more
+                        // than the copy (measured ~25 % of a conv training step).
                         if s == 1 {
-                            dst.update(from: src, count: Wo)
+                            for j in 0..<Wo { dst[j] = src[j] }
                         } else {
                             for j in 0..<Wo { dst[j] = src[s * j] }
                         }
                     }
-                    row += Ho * Wo
+                    row += n
                 }
             }
         }
     }
+
+    /// Output rows per block of ``im2col(_:into:rows:)``: the block's columns (≤ 48 k scalars)
+    /// stay in the L2 cache between the copy and the GEMM.
+    var rowBlock: Int { max(1, min(g.outputHeight, 49_152 / max(g.patchSize * g.outputWidth, 1))) }
 
     /// Adjoint of ``im2col(_:into:)``: xp[c, s·i + u, s·j + v] += col[…]. `xp` must be zeroed by
     /// the caller when a plain adjoint (not an accumulation) is wanted.
@@ -266,23 +281,27 @@ final class ConvEngine<Scalar: NNScalar> {
                  output y: UnsafeMutablePointer<Scalar>) {
         let chunks = chunkCount(batch: batch), workers = workerCount(chunks: chunks)
         let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
-        let inS = g.inputSample, stride = workerStride, colOff = g.paddedSample
+        let inS = g.inputSample, wStride = workerStride, colOff = g.paddedSample
+        let Ho = g.outputHeight, Wo = g.outputWidth, rb = k.rowBlock
         let hasBias = bias != nil
         let ptrs = SharedBuffers<Scalar>([UnsafeMutablePointer(mutating: x), y, UnsafeMutablePointer(mutating: weight),
                                           UnsafeMutablePointer(mutating: bias ?? weight),
-                                          workerScratch.pointer(count: workers * stride)])
+                                          workerScratch.pointer(count: workers * wStride)])
         BatchParallel.run(chunks: chunks, workers: workers, parallel: parallel) { c, w in
             let xp = ptrs[0], yp = ptrs[1], wp = ptrs[2], bp = ptrs[3]
-            let pad = ptrs[4] + w * stride, col = pad + colOff
+            let pad = ptrs[4] + w * wStride, col = pad + colOff
             for n in BatchParallel.samples(c, of: chunks, batch: batch) {
                 k.pad(xp + n * inS, into: pad)
-                k.im2col(pad, into: col)
                 let yn = yp + n * O * P
                 if hasBias {
                     for o in 0..<O { (yn + o * P).update(repeating: bp[o], count: P) }
                 }
-                Scalar.gemm(transposeA: false, transposeB: false, m: O, n: P, k: K, alpha: 1,
-                            a: wp, lda: K, b: col, ldb: P, beta: hasBias ? 1 : 0, c: yn, ldc: P)
+                for r0 in stride(from: 0, to: Ho, by: rb) {
+                    let rows = r0..<min(Ho, r0 + rb), cols = rows.count * Wo
+                    k.im2col(pad, into: col, rows: rows)
+                    Scalar.gemm(transposeA: false, transposeB: false, m: O, n: cols, k: K, alpha: 1,
+                                a: wp, lda: K, b: col, ldb: cols, beta: hasBias ? 1 : 0, c: yn + r0 * Wo, ldc: P)
+                }
             }
         }
     }
@@ -301,7 +320,8 @@ final class ConvEngine<Scalar: NNScalar> {
         let wantW = weightGradient != nil && !weightGradients.isEmpty
         let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
         let inS = g.inputSample, padS = g.paddedSample
-        let stride = workerStride, colOff = g.paddedSample, pStride = partialStride
+        let wStride = workerStride, colOff = g.paddedSample, pStride = partialStride
+        let Ho = g.outputHeight, Wo = g.outputWidth, rb = k.rowBlock
         let nIn = inputGradients.count, nW = weightGradients.count
         let flags = weightGradients.map { $0.includesBias && biasGradient != nil }
         let part = partials.pointer(count: chunks * pStride)
@@ -316,13 +336,13 @@ final class ConvEngine<Scalar: NNScalar> {
             }
         }
         var list: [UnsafeMutablePointer<Scalar>] = [adjoint == nil ? UnsafeMutablePointer(mutating: weight) : flipped,
-                                                    workerScratch.pointer(count: workers * stride), part]
+                                                    workerScratch.pointer(count: workers * wStride), part]
         for p in inputGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), p.inputGradient] }
         for p in weightGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), UnsafeMutablePointer(mutating: p.input)] }
         let ptrs = SharedBuffers<Scalar>(list)
         BatchParallel.run(chunks: chunks, workers: workers, parallel: parallel) { c, w in
             let wp = ptrs[0]
-            let pad = ptrs[1] + w * stride, col = pad + colOff
+            let pad = ptrs[1] + w * wStride, col = pad + colOff
             let wa = ptrs[2] + c * pStride, ba = wa + O * K
             if wantW { wa.update(repeating: 0, count: pStride) }
             for n in BatchParallel.samples(c, of: chunks, batch: batch) {
@@ -330,11 +350,14 @@ final class ConvEngine<Scalar: NNScalar> {
                     let yb = ptrs[3 + 2 * t] + n * O * P, xb = ptrs[4 + 2 * t] + n * inS
                     if let a = adjoint {
                         // x̄[n] += W̃ · im2col(zeroPad(ȳ[n])): [C, O·kh·kw] · [O·kh·kw, H·W].
-                        let acol = pad + a.g.paddedSample
+                        let acol = pad + a.g.paddedSample, arb = a.rowBlock, aw = a.g.outputWidth
                         a.pad(yb, into: pad)
-                        a.im2col(pad, into: acol)
-                        Scalar.gemm(transposeA: false, transposeB: false, m: C, n: inS / C, k: O * kk, alpha: 1,
-                                    a: wp, lda: O * kk, b: acol, ldb: inS / C, beta: 1, c: xb, ldc: inS / C)
+                        for r0 in stride(from: 0, to: a.g.outputHeight, by: arb) {
+                            let rows = r0..<min(a.g.outputHeight, r0 + arb), cols = rows.count * aw
+                            a.im2col(pad, into: acol, rows: rows)
+                            Scalar.gemm(transposeA: false, transposeB: false, m: C, n: cols, k: O * kk, alpha: 1,
+                                        a: wp, lda: O * kk, b: acol, ldb: cols, beta: 1, c: xb + r0 * aw, ldc: inS / C)
+                        }
                         continue
                     }
                     Scalar.gemm(transposeA: true, transposeB: false, m: K, n: P, k: O, alpha: 1,
@@ -347,9 +370,12 @@ final class ConvEngine<Scalar: NNScalar> {
                 for t in 0..<nW {
                     let yb = ptrs[3 + 2 * nIn + 2 * t] + n * O * P, xs = ptrs[4 + 2 * nIn + 2 * t] + n * inS
                     k.pad(xs, into: pad)
-                    k.im2col(pad, into: col)
-                    Scalar.gemm(transposeA: false, transposeB: true, m: O, n: K, k: P, alpha: 1,
-                                a: yb, lda: P, b: col, ldb: P, beta: 1, c: wa, ldc: K)
+                    for r0 in stride(from: 0, to: Ho, by: rb) {
+                        let rows = r0..<min(Ho, r0 + rb), cols = rows.count * Wo
+                        k.im2col(pad, into: col, rows: rows)
+                        Scalar.gemm(transposeA: false, transposeB: true, m: O, n: K, k: cols, alpha: 1,
+                                    a: yb + r0 * Wo, lda: P, b: col, ldb: cols, beta: 1, c: wa, ldc: K)
+                    }
                     if flags[t] {
                         for o in 0..<O {
                             var s: Scalar = 0

@@ -128,7 +128,11 @@ public final class Dense<Scalar: NNScalar>: Layer {
                             let rows = BatchParallel.samples(c, of: chunks, batch: b)
                             let yc = ys.base + rows.lowerBound * n
                             if let bs {
-                                for r in 0..<rows.count { (yc + r * n).update(from: bs.base, count: n) }
+                                // Plain loop (vectorised): a memmove call per short row costs more.
+                                for r in 0..<rows.count {
+                                    let row = yc + r * n
+                                    for j in 0..<n { row[j] = bs.base[j] }
+                                }
                             }
                             Scalar.gemm(transposeA: false, transposeB: true, m: rows.count, n: n, k: k, alpha: 1,
                                         a: vs.base + rows.lowerBound * k, lda: k, b: ws.base, ldb: k,
