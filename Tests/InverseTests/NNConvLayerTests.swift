@@ -42,6 +42,7 @@ import Testing
         let layer = try Conv2D<Double>(inChannels: 2, outChannels: 3, kernelSize: c.kernel, stride: c.stride,
                                        padding: c.padding, paddingMode: c.mode, bias: c.bias)
         Self.randomise(layer, seed: 11)
+        forceBatchChunks(layer)   // one batch chunk per sample (the multi-chunk reverse pass)
         let x = Self.input([2, 2, 6, 7], seed: 12)
         Self.expectPasses(checkLayer(layer, input: x, seed: 13), c.testDescription)
     }

@@ -153,12 +153,12 @@ func naiveCorrelation2D(_ x: Tensor<Double>, weight w: Tensor<Double>, bias: Ten
                             }
                         }
                         #expect(Self.maxAbs(direct, ref) <= 1e-12, "\(label) direct")
-                        // Reverse pass, serial vs split over threads: same x̄, W̄, b̄.
+                        // Reverse pass, one chunk vs one chunk per sample (split over the threads): same x̄, W̄, b̄.
                         let g = Tensor<Double>.gaussian(shape: y.shape, rng: &rng)
                         layer.zeroGradients()
                         let xbar = layer.backward(g)
                         let (wbar, bbar) = (layer.weight.gradient, layer.bias!.gradient)
-                        layer.passes.engine.parallelBackward = true
+                        layer.passes.engine.minimumChunkWork = 1
                         layer.zeroGradients()
                         _ = layer.forward(x)
                         #expect(Self.maxAbs(layer.backward(g), xbar) <= 1e-12, "\(label) parallel x̄")

@@ -55,10 +55,6 @@ import Testing
             record("\(label) forward im2col+GEMM \(tag) [GFLOP/s]", flops / tf * 1e-9)
         }
         layer.passes.engine.parallel = true
-        layer.passes.engine.parallelBackward = true
-        let tpb = Self.seconds { _ = layer.forward(x); layer.zeroGradients(); _ = layer.backward(g) }
-        record("\(label) forward+backward im2col+GEMM, reverse pass also split over \(ComputeThreads.count) threads [ms]", tpb * 1e3)
-        layer.passes.engine.parallelBackward = false
         // The bare GEMM of the same shape (one per sample), for the rate comparison.
         let a = [S](repeating: 1, count: 16 * inChannels * 9), b = [S](repeating: 1, count: inChannels * 9 * 1024)
         var c = [S](repeating: 0, count: 16 * 1024)

@@ -71,14 +71,33 @@ public final class Activation<Function: ActivationFunction>: Layer {
     /// out = slope ⊙ v.
     private func scaledBySlope(_ v: Tensor<Scalar>, _ what: String) -> Tensor<Scalar> {
         precondition(v.count == input.count, "\(descriptor.kind): \(what) has \(v.count) elements, the cached input \(input.count)")
-        updateSlope()
         var out = Tensor<Scalar>(uninitializedShape: input.shape)   // the loop writes every element
         let n = v.count
         guard n > 0 else { return out }
+        if Function.cost <= 2 {
+            // A cheap s' (LeakyReLU/ReLU): recomputing it in the same pass beats reading a cached
+            // slope array (one pass over memory instead of two).
+            let f = function
+            input.withBase { xp in
+                v.withBase { vp in
+                    out.withMutableBase { op in
+                        let xs = NNSendablePointer(xp), vs = NNSendablePointer(vp), os = NNSendablePointer(op)
+                        elementwiseLoop(count: n, workPerElement: 2) { r in
+                            for i in r { os.base[i] = vs.base[i] * f.derivative(xs.base[i]) }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        updateSlope()
         v.withBase { vp in
             out.withMutableBase { op in
                 slope.withUnsafeBufferPointer { sp in
-                    for i in 0..<n { op[i] = sp[i] * vp[i] }
+                    let ss = NNSendablePointer(sp.baseAddress!), vs = NNSendablePointer(vp), os = NNSendablePointer(op)
+                    elementwiseLoop(count: n, workPerElement: 1) { r in
+                        for i in r { os.base[i] = ss.base[i] * vs.base[i] }
+                    }
                 }
             }
         }
@@ -129,8 +148,8 @@ public final class Activation<Function: ActivationFunction>: Layer {
         let n = input.count
         precondition(outputGradient.count == n && tangentGradient.count == n && inputTangent.count == n,
                      "\(descriptor.kind).tangentBackward: gradients (\(outputGradient.count), \(tangentGradient.count)) and tangent (\(inputTangent.count)) must match the cached input (\(n))")
-        var xbar = Tensor<Scalar>(shape: input.shape)
-        var xdotbar = Tensor<Scalar>(shape: input.shape)
+        var xbar = Tensor<Scalar>(uninitializedShape: input.shape)      // the loop writes every element
+        var xdotbar = Tensor<Scalar>(uninitializedShape: input.shape)
         guard n > 0 else { return (xbar, xdotbar) }
         let f = function
         input.withBase { ap in

@@ -15,6 +15,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
     private var input = Tensor<Scalar>(shape: [0])
     private var inputTangent = Tensor<Scalar>(shape: [0])
     private var outputShape: [Int] = []
+    /// See ``Conv2D/computesInputGradient``.
+    var computesInputGradient = true
 
     init(layerName: String, weight: Parameter<Scalar>, bias: Parameter<Scalar>?, geometry: ConvGeometry, outChannels: Int,
          accumulatesParameterGradients: Bool = true) {
@@ -26,6 +28,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
     }
 
     /// Forward at `x` (any shape whose samples are `C·H·W`), producing `outputShape`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func forward(_ x: Tensor<Scalar>, height: Int, width: Int, outputShape: [Int]) -> Tensor<Scalar> {
         engine.setInput(height: height, width: width)
         precondition(x.sampleCount == engine.geometry.inputSample,
@@ -35,8 +39,11 @@ final class CorrelationPasses<Scalar: NNScalar> {
         return apply(x, withBias: true)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func apply(_ x: Tensor<Scalar>, withBias: Bool) -> Tensor<Scalar> {
-        var y = Tensor<Scalar>(shape: outputShape)
+        // The engine writes every element (bias fill + GEMM with β = 1, or GEMM with β = 0).
+        var y = Tensor<Scalar>(uninitializedShape: outputShape)
         let b = withBias ? bias : nil
         x.storage.withUnsafeBufferPointer { xp in
             weight.value.storage.withUnsafeBufferPointer { wp in
@@ -56,17 +63,23 @@ final class CorrelationPasses<Scalar: NNScalar> {
         return y
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(_ ybar: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(ybar.shape == outputShape, "\(layerName).backward: gradient \(ybar.shape) does not match output \(outputShape)")
         return reverse(ybar, nil).input
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func tangent(_ xdot: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(xdot.shape == input.shape, "\(layerName).tangent: direction \(xdot.shape) does not match input \(input.shape)")
         inputTangent = xdot
         return apply(xdot, withBias: false)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func tangentBackward(_ ybar: Tensor<Scalar>, _ ydotbar: Tensor<Scalar>) -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         precondition(ybar.shape == outputShape && ydotbar.shape == outputShape,
                      "\(layerName).tangentBackward: gradients \(ybar.shape), \(ydotbar.shape) do not match output \(outputShape)")
@@ -77,6 +90,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
 
     /// x̄ = Wᵀ⋆ȳ, W̄ += grad(ȳ, x), b̄ += Σȳ; with ẏ̄ also ẋ̄ = Wᵀ⋆ẏ̄ and W̄ += grad(ẏ̄, ẋ).
     /// Parameter gradients are accumulated only when `accumulatesParameterGradients`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func reverse(_ ybar: Tensor<Scalar>, _ ydotbar: Tensor<Scalar>?) -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         var xbar = Tensor<Scalar>(shape: input.shape)
         var xdotbar = Tensor<Scalar>(shape: ydotbar == nil ? [0] : input.shape)
@@ -84,6 +99,8 @@ final class CorrelationPasses<Scalar: NNScalar> {
         let xd = ydotbar == nil ? Tensor<Scalar>(shape: [0]) : inputTangent
         let grads = accumulatesParameterGradients
         let batch = input.batchSize
+        // backward() of a layer whose input is data: x̄ is not wanted (returned as zeros).
+        let wantsInput = computesInputGradient || ydotbar != nil
         ybar.storage.withUnsafeBufferPointer { yb in
         yd.storage.withUnsafeBufferPointer { ydb in
         input.storage.withUnsafeBufferPointer { xp in
@@ -92,7 +109,7 @@ final class CorrelationPasses<Scalar: NNScalar> {
         xdotbar.storage.withUnsafeMutableBufferPointer { xdbp in
         weight.value.storage.withUnsafeBufferPointer { wp in
         weight.gradient.storage.withUnsafeMutableBufferPointer { wg in
-            var ins = [(outputGradient: yb.baseAddress!, inputGradient: xb.baseAddress!)]
+            var ins = wantsInput ? [(outputGradient: yb.baseAddress!, inputGradient: xb.baseAddress!)] : []
             var ws = [(outputGradient: yb.baseAddress!, input: xp.baseAddress!, includesBias: true)]
             if ydotbar != nil {
                 ins.append((ydb.baseAddress!, xdbp.baseAddress!))
@@ -143,6 +160,15 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     public let bias: Parameter<Scalar>?
     let passes: CorrelationPasses<Scalar>
 
+    /// When false, ``backward(_:)`` skips the input gradient and returns zeros for it — for a first
+    /// layer whose input is data (PyTorch's `requires_grad=False` input), which saves the transposed
+    /// correlation. Parameter gradients, ``tangent(_:)`` and ``tangentBackward(_:_:)`` are
+    /// unaffected (the second-order path always computes x̄). Default true.
+    public var computesInputGradient: Bool {
+        get { passes.computesInputGradient }
+        set { passes.computesInputGradient = newValue }
+    }
+
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: ConvPadding = .same, paddingMode: PaddingMode = .zero, bias: Bool = true) throws {
@@ -189,16 +215,24 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         return [inputShape[0], outChannels, g.outputHeight, g.outputWidth]
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let out: [Int]
         do { out = try outputShape(for: x.shape) } catch { preconditionFailure("\(error)") }
         return passes.forward(x, height: x.shape[2], width: x.shape[3], outputShape: out)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> { passes.backward(outputGradient) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> { passes.tangent(inputTangent) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         passes.tangentBackward(outputGradient, tangentGradient)
@@ -234,6 +268,15 @@ public final class Conv1D<Scalar: NNScalar>: Layer {
     /// `[C_out]`, or nil without bias.
     public let bias: Parameter<Scalar>?
     let passes: CorrelationPasses<Scalar>
+
+    /// When false, ``backward(_:)`` skips the input gradient and returns zeros for it — for a first
+    /// layer whose input is data (PyTorch's `requires_grad=False` input), which saves the transposed
+    /// correlation. Parameter gradients, ``tangent(_:)`` and ``tangentBackward(_:_:)`` are
+    /// unaffected (the second-order path always computes x̄). Default true.
+    public var computesInputGradient: Bool {
+        get { passes.computesInputGradient }
+        set { passes.computesInputGradient = newValue }
+    }
 
     /// - Throws: ``NNError`` for non-positive sizes, a stride other than 1 or 2, or "same" with an even kernel.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
@@ -274,16 +317,24 @@ public final class Conv1D<Scalar: NNScalar>: Layer {
         return [inputShape[0], outChannels, g.outputWidth]
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let out: [Int]
         do { out = try outputShape(for: x.shape) } catch { preconditionFailure("\(error)") }
         return passes.forward(x, height: 1, width: x.shape[2], outputShape: out)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> { passes.backward(outputGradient) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangent(_ inputTangent: Tensor<Scalar>) -> Tensor<Scalar> { passes.tangent(inputTangent) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         passes.tangentBackward(outputGradient, tangentGradient)

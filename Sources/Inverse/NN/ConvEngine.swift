@@ -97,7 +97,7 @@ struct ConvKernels: Sendable {
                         let sr = rm[r]
                         if sr < 0 { d.update(repeating: 0, count: Wp); continue }
                         let s = src + sr * W
-                        (d + pw).update(from: s, count: W)
+                        for j in 0..<W { d[pw + j] = s[j] }
                         for q in 0..<pw {
                             let a = cm[q], b = cm[Wp - pw + q]
                             d[q] = a < 0 ? 0 : s[a]
@@ -138,25 +138,40 @@ struct ConvKernels: Sendable {
     @_specialize(where S == Double)
     @_specialize(where S == Float)
     func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>) {
-        let Hp = g.paddedHeight, Wp = g.paddedWidth, Ho = g.outputHeight, Wo = g.outputWidth, s = g.stride
+        im2col(xp, into: col, rows: 0..<g.outputHeight)
+    }
+
+    /// The columns of output rows `rows` only: `[C·kh·kw, rows.count·Wo]` (row stride
+    /// rows.count·Wo), so a block of output rows can be multiplied while its columns are in cache.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    func im2col<S: NNScalar>(_ xp: UnsafePointer<S>, into col: UnsafeMutablePointer<S>, rows: Range<Int>) {
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, Wo = g.outputWidth, s = g.stride
+        let n = rows.count * Wo
         var row = col
         for c in 0..<g.channels {
             for u in 0..<g.kernelHeight {
                 for v in 0..<g.kernelWidth {
-                    for i in 0..<Ho {
+                    for i in rows {
                         let src = xp + (c * Hp + s * i + u) * Wp + v
-                        let dst = row + i * Wo
+                        let dst = row + (i - rows.lowerBound) * Wo
+                        // Plain loops (vectorised): rows are short, a memmove call per row cost more
+                        // than the copy (measured ~25 % of a conv training step).
                         if s == 1 {
-                            dst.update(from: src, count: Wo)
+                            for j in 0..<Wo { dst[j] = src[j] }
                         } else {
                             for j in 0..<Wo { dst[j] = src[s * j] }
                         }
                     }
-                    row += Ho * Wo
+                    row += n
                 }
             }
         }
     }
+
+    /// Output rows per block of ``im2col(_:into:rows:)``: the block's columns (≤ 48 k scalars)
+    /// stay in the L2 cache between the copy and the GEMM.
+    var rowBlock: Int { max(1, min(g.outputHeight, 49_152 / max(g.patchSize * g.outputWidth, 1))) }
 
     /// Adjoint of ``im2col(_:into:)``: xp[c, s·i + u, s·j + v] += col[…]. `xp` must be zeroed by
     /// the caller when a plain adjoint (not an accumulation) is wanted.
@@ -188,98 +203,105 @@ struct ConvKernels: Sendable {
 ///
 /// Per sample: pad → im2col (`[C·kh·kw, Ho·Wo]`) → `Y = W·col` (GEMM, `W` is `[O, C·kh·kw]`, i.e.
 /// PyTorch's `[O, C, kh, kw]` as stored). The reverse pass is `col̄ = Wᵀ·Ȳ` → col2im → padding
-/// adjoint, and `W̄ += Ȳ·colᵀ`. Samples are split into one contiguous chunk per compute thread;
-/// each chunk owns its scratch (padded sample, columns, and a private W̄/b̄ summed after the loop),
-/// allocated once per geometry and reused across calls.
+/// adjoint, and `W̄ += Ȳ·colᵀ`. The batch is split into a fixed number of chunks
+/// (``BatchParallel``, independent of the thread count) run on the compute threads with
+/// single-threaded GEMMs; each worker owns a padded-sample and a column buffer, each chunk its W̄/b̄
+/// partial (summed in chunk order after the loop), all allocated once and reused across calls.
 final class ConvEngine<Scalar: NNScalar> {
     let outChannels: Int
     private(set) var geometry: ConvGeometry
     private var kernels: ConvKernels
-    /// Scratch: `capacityChunks` blocks of `chunkStride` scalars.
-    private var scratch: UnsafeMutablePointer<Scalar>?
-    private var capacityChunks = 0
-    /// When false every pass runs on the calling thread (for timing comparisons).
+    /// For stride-1 zero padding, the input gradient is itself a correlation:
+    /// x̄ = corr(zeroPad(ȳ, k − 1 − p), W̃) with W̃[c, o, u, v] = W[o, c, k−1−u, k−1−v]. Its kernels
+    /// (nil when the layer is strided or not zero-padded: those use GEMM + col2im + padᵀ).
+    private var adjointKernels: ConvKernels?
+    /// Per-worker padded sample + columns.
+    private let workerScratch = ScratchBuffer<Scalar>()
+    /// W̃ of ``adjointKernels`` (`[C, O·kh·kw]`), rebuilt per reverse pass.
+    private let flippedWeight = ScratchBuffer<Scalar>()
+    /// Per-chunk W̄ `[O, C·kh·kw]` + b̄ `[O]` partials.
+    private let partials = ScratchBuffer<Scalar>()
+    /// When false every pass runs its chunks on the calling thread (for timing comparisons; the
+    /// results are bit-identical either way).
     var parallel = true
-    /// Whether the reverse pass also splits the batch over threads. Off: measured slower on the
-    /// benchmark shapes (two concurrent multithreaded OpenBLAS calls per step contend; see
-    /// docs/nn-kit.md), so the reverse pass runs its per-sample GEMMs on the calling thread and
-    /// lets OpenBLAS use the cores.
-    var parallelBackward = false
+    /// Minimum flops per batch chunk (tests lower it to exercise many chunks on small batches).
+    var minimumChunkWork = BatchParallel.defaultMinimumChunkWork
 
     init(geometry: ConvGeometry, outChannels: Int) {
         self.geometry = geometry
         self.outChannels = outChannels
         self.kernels = ConvKernels(geometry)
+        self.adjointKernels = Self.adjointKernels(geometry, outChannels: outChannels)
     }
 
-    deinit { scratch?.deallocate() }
+    /// Kernels of the input-gradient correlation (see ``adjointKernels``), or nil where it does not apply.
+    private static func adjointKernels(_ g: ConvGeometry, outChannels: Int) -> ConvKernels? {
+        guard g.stride == 1, g.mode == .zero, g.padHeight <= g.kernelHeight - 1, g.padWidth <= g.kernelWidth - 1,
+              g.height > 0, g.width > 0 else { return nil }
+        let a = ConvGeometry(channels: outChannels, height: g.outputHeight, width: g.outputWidth,
+                             kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: 1,
+                             padHeight: g.kernelHeight - 1 - g.padHeight, padWidth: g.kernelWidth - 1 - g.padWidth, mode: .zero)
+        precondition(a.outputHeight == g.height && a.outputWidth == g.width, "ConvEngine: adjoint geometry mismatch")
+        return ConvKernels(a)
+    }
 
-    /// Sets the input extent (scratch is reallocated only when it changes).
+    /// Uses the correlation form of the input gradient where it applies (tests switch it off to
+    /// compare with the GEMM + col2im path).
+    var usesAdjointCorrelation = true
+
+    /// Sets the input extent (index maps are rebuilt only when it changes).
     func setInput(height: Int, width: Int) {
         if height != geometry.height || width != geometry.width {
             geometry.height = height
             geometry.width = width
             kernels = ConvKernels(geometry)
-            scratch?.deallocate()
-            scratch = nil
-            capacityChunks = 0
+            adjointKernels = Self.adjointKernels(geometry, outChannels: outChannels)
         }
     }
 
-    private var columnOffset: Int { geometry.paddedSample }
-    private var weightOffset: Int { columnOffset + geometry.patchSize * geometry.outputPixels }
-    private var biasOffset: Int { weightOffset + outChannels * geometry.patchSize }
-    private var chunkStride: Int { biasOffset + outChannels }
+    private var workerStride: Int {
+        let forward = geometry.paddedSample + geometry.patchSize * geometry.outputPixels
+        guard let a = adjointKernels?.g else { return forward }
+        return max(forward, a.paddedSample + a.patchSize * a.outputPixels)
+    }
+    private var partialStride: Int { outChannels * geometry.patchSize + outChannels }
 
-    private func scratchBase(chunks: Int) -> UnsafeMutablePointer<Scalar> {
-        if chunks > capacityChunks || scratch == nil {
-            scratch?.deallocate()
-            let n = max(chunks, 1) * chunkStride
-            scratch = .allocate(capacity: n)
-            scratch!.initialize(repeating: 0, count: n)
-            capacityChunks = max(chunks, 1)
-        }
-        return scratch!
+    /// Number of batch chunks (depends on the batch and the geometry only).
+    private func chunkCount(batch: Int) -> Int {
+        BatchParallel.chunkCount(batch: batch, workPerSample: 2 * outChannels * geometry.patchSize * geometry.outputPixels,
+                                 minimumChunkWork: minimumChunkWork)
     }
 
-    /// Number of chunks the batch is split into (one per compute thread when the work is large enough).
-    private func chunkCount(batch: Int, reverse: Bool = false) -> Int {
-        let work = 2 * outChannels * geometry.patchSize * geometry.outputPixels
-        if !parallel || (reverse && !parallelBackward) || batch < 2 || work * batch < 200_000 { return 1 }
-        return min(batch, ComputeThreads.count)
-    }
-
-    /// Runs `body(chunk, sampleRange)` over the chunks, in parallel when there is more than one.
-    private func forChunks(batch: Int, _ chunks: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
-        if chunks == 1 { body(0, 0..<batch); return }
-        parallelFor(count: chunks, workPerItem: 1_000_000) { r in
-            for c in r { body(c, (c * batch / chunks)..<((c + 1) * batch / chunks)) }
-        }
-    }
+    private func workerCount(chunks: Int) -> Int { parallel ? BatchParallel.workers(chunks: chunks) : 1 }
 
     /// y[n] = W·im2col(pad(x[n])) (+ bias[o]) for every sample. `x` is `[B, C·H·W]` flat, `y` `[B, O·Ho·Wo]`.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     func forward(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
                  output y: UnsafeMutablePointer<Scalar>) {
-        let chunks = chunkCount(batch: batch)
+        let chunks = chunkCount(batch: batch), workers = workerCount(chunks: chunks)
         let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
-        let inS = g.inputSample, stride = chunkStride, colOff = columnOffset
+        let inS = g.inputSample, wStride = workerStride, colOff = g.paddedSample
+        let Ho = g.outputHeight, Wo = g.outputWidth, rb = k.rowBlock
         let hasBias = bias != nil
         let ptrs = SharedBuffers<Scalar>([UnsafeMutablePointer(mutating: x), y, UnsafeMutablePointer(mutating: weight),
-                                          UnsafeMutablePointer(mutating: bias ?? weight), scratchBase(chunks: chunks)])
-        forChunks(batch: batch, chunks) { c, samples in
+                                          UnsafeMutablePointer(mutating: bias ?? weight),
+                                          workerScratch.pointer(count: workers * wStride)])
+        BatchParallel.run(chunks: chunks, workers: workers, parallel: parallel) { c, w in
             let xp = ptrs[0], yp = ptrs[1], wp = ptrs[2], bp = ptrs[3]
-            let pad = ptrs[4] + c * stride, col = pad + colOff
-            for n in samples {
+            let pad = ptrs[4] + w * wStride, col = pad + colOff
+            for n in BatchParallel.samples(c, of: chunks, batch: batch) {
                 k.pad(xp + n * inS, into: pad)
-                k.im2col(pad, into: col)
                 let yn = yp + n * O * P
                 if hasBias {
                     for o in 0..<O { (yn + o * P).update(repeating: bp[o], count: P) }
                 }
-                Scalar.gemm(transposeA: false, transposeB: false, m: O, n: P, k: K, alpha: 1,
-                            a: wp, lda: K, b: col, ldb: P, beta: hasBias ? 1 : 0, c: yn, ldc: P)
+                for r0 in stride(from: 0, to: Ho, by: rb) {
+                    let rows = r0..<min(Ho, r0 + rb), cols = rows.count * Wo
+                    k.im2col(pad, into: col, rows: rows)
+                    Scalar.gemm(transposeA: false, transposeB: false, m: O, n: cols, k: K, alpha: 1,
+                                a: wp, lda: K, b: col, ldb: cols, beta: hasBias ? 1 : 0, c: yn + r0 * Wo, ldc: P)
+                }
             }
         }
     }
@@ -294,28 +316,50 @@ final class ConvEngine<Scalar: NNScalar> {
                   inputGradients: [(outputGradient: UnsafePointer<Scalar>, inputGradient: UnsafeMutablePointer<Scalar>)],
                   weightGradients: [(outputGradient: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, includesBias: Bool)],
                   weightGradient: UnsafeMutablePointer<Scalar>?, biasGradient: UnsafeMutablePointer<Scalar>?) {
-        let chunks = chunkCount(batch: batch, reverse: true)
+        let chunks = chunkCount(batch: batch), workers = workerCount(chunks: chunks)
         let wantW = weightGradient != nil && !weightGradients.isEmpty
         let g = geometry, k = kernels, O = outChannels, P = g.outputPixels, K = g.patchSize
         let inS = g.inputSample, padS = g.paddedSample
-        let stride = chunkStride, colOff = columnOffset, wOff = weightOffset, bOff = biasOffset
+        let wStride = workerStride, colOff = g.paddedSample, pStride = partialStride
+        let Ho = g.outputHeight, Wo = g.outputWidth, rb = k.rowBlock
         let nIn = inputGradients.count, nW = weightGradients.count
         let flags = weightGradients.map { $0.includesBias && biasGradient != nil }
-        let base = scratchBase(chunks: chunks)
-        var list: [UnsafeMutablePointer<Scalar>] = [UnsafeMutablePointer(mutating: weight), base]
+        let part = partials.pointer(count: chunks * pStride)
+        let adjoint = nIn > 0 && usesAdjointCorrelation ? adjointKernels : nil
+        let C = g.channels, kh = g.kernelHeight, kw = g.kernelWidth, kk = kh * kw
+        let flipped = flippedWeight.pointer(count: C * O * kk)
+        if adjoint != nil {
+            for o in 0..<O {
+                for c in 0..<C {
+                    for u in 0..<kk { flipped[(c * O + o) * kk + u] = weight[(o * C + c) * kk + kk - 1 - u] }
+                }
+            }
+        }
+        var list: [UnsafeMutablePointer<Scalar>] = [adjoint == nil ? UnsafeMutablePointer(mutating: weight) : flipped,
+                                                    workerScratch.pointer(count: workers * wStride), part]
         for p in inputGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), p.inputGradient] }
         for p in weightGradients { list += [UnsafeMutablePointer(mutating: p.outputGradient), UnsafeMutablePointer(mutating: p.input)] }
         let ptrs = SharedBuffers<Scalar>(list)
-        forChunks(batch: batch, chunks) { c, samples in
+        BatchParallel.run(chunks: chunks, workers: workers, parallel: parallel) { c, w in
             let wp = ptrs[0]
-            let pad = ptrs[1] + c * stride, col = pad + colOff, wa = pad + wOff, ba = pad + bOff
-            if wantW {
-                wa.update(repeating: 0, count: O * K)
-                ba.update(repeating: 0, count: O)
-            }
-            for n in samples {
+            let pad = ptrs[1] + w * wStride, col = pad + colOff
+            let wa = ptrs[2] + c * pStride, ba = wa + O * K
+            if wantW { wa.update(repeating: 0, count: pStride) }
+            for n in BatchParallel.samples(c, of: chunks, batch: batch) {
                 for t in 0..<nIn {
-                    let yb = ptrs[2 + 2 * t] + n * O * P, xb = ptrs[3 + 2 * t] + n * inS
+                    let yb = ptrs[3 + 2 * t] + n * O * P, xb = ptrs[4 + 2 * t] + n * inS
+                    if let a = adjoint {
+                        // x̄[n] += W̃ · im2col(zeroPad(ȳ[n])): [C, O·kh·kw] · [O·kh·kw, H·W].
+                        let acol = pad + a.g.paddedSample, arb = a.rowBlock, aw = a.g.outputWidth
+                        a.pad(yb, into: pad)
+                        for r0 in stride(from: 0, to: a.g.outputHeight, by: arb) {
+                            let rows = r0..<min(a.g.outputHeight, r0 + arb), cols = rows.count * aw
+                            a.im2col(pad, into: acol, rows: rows)
+                            Scalar.gemm(transposeA: false, transposeB: false, m: C, n: cols, k: O * kk, alpha: 1,
+                                        a: wp, lda: O * kk, b: acol, ldb: cols, beta: 1, c: xb + r0 * aw, ldc: inS / C)
+                        }
+                        continue
+                    }
                     Scalar.gemm(transposeA: true, transposeB: false, m: K, n: P, k: O, alpha: 1,
                                 a: wp, lda: K, b: yb, ldb: P, beta: 0, c: col, ldc: P)
                     pad.update(repeating: 0, count: padS)
@@ -324,11 +368,14 @@ final class ConvEngine<Scalar: NNScalar> {
                 }
                 guard wantW else { continue }
                 for t in 0..<nW {
-                    let yb = ptrs[2 + 2 * nIn + 2 * t] + n * O * P, xs = ptrs[3 + 2 * nIn + 2 * t] + n * inS
+                    let yb = ptrs[3 + 2 * nIn + 2 * t] + n * O * P, xs = ptrs[4 + 2 * nIn + 2 * t] + n * inS
                     k.pad(xs, into: pad)
-                    k.im2col(pad, into: col)
-                    Scalar.gemm(transposeA: false, transposeB: true, m: O, n: K, k: P, alpha: 1,
-                                a: yb, lda: P, b: col, ldb: P, beta: 1, c: wa, ldc: K)
+                    for r0 in stride(from: 0, to: Ho, by: rb) {
+                        let rows = r0..<min(Ho, r0 + rb), cols = rows.count * Wo
+                        k.im2col(pad, into: col, rows: rows)
+                        Scalar.gemm(transposeA: false, transposeB: true, m: O, n: K, k: cols, alpha: 1,
+                                    a: yb + r0 * Wo, lda: P, b: col, ldb: cols, beta: 1, c: wa, ldc: K)
+                    }
                     if flags[t] {
                         for o in 0..<O {
                             var s: Scalar = 0
@@ -341,9 +388,11 @@ final class ConvEngine<Scalar: NNScalar> {
             }
         }
         if wantW, let wg = weightGradient {
+            // Chunk partials summed in chunk order: the result does not depend on the thread count.
             for c in 0..<chunks {
-                Scalar.axpy(count: O * K, alpha: 1, x: base + c * stride + wOff, y: wg)
-                if let bg = biasGradient { Scalar.axpy(count: O, alpha: 1, x: base + c * stride + bOff, y: bg) }
+                let wa = part + c * pStride
+                for i in 0..<(O * K) { wg[i] += wa[i] }
+                if let bg = biasGradient { for o in 0..<O { bg[o] += wa[O * K + o] } }
             }
         }
     }
@@ -355,17 +404,18 @@ final class ConvEngine<Scalar: NNScalar> {
     @_specialize(where Scalar == Float)
     func forwardDirect(_ x: UnsafePointer<Scalar>, batch: Int, weight: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>?,
                        output y: UnsafeMutablePointer<Scalar>) {
-        let chunks = chunkCount(batch: batch)
+        let chunks = chunkCount(batch: batch), workers = workerCount(chunks: chunks)
         let g = geometry, k = kernels, O = outChannels, Ho = g.outputHeight, Wo = g.outputWidth, P = g.outputPixels
         let C = g.channels, kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride
-        let Hp = g.paddedHeight, Wp = g.paddedWidth, inS = g.inputSample, stride = chunkStride
+        let Hp = g.paddedHeight, Wp = g.paddedWidth, inS = g.inputSample, stride = workerStride
         let ptrs = SharedBuffers<Scalar>([UnsafeMutablePointer(mutating: x), y, UnsafeMutablePointer(mutating: weight),
-                                          UnsafeMutablePointer(mutating: bias ?? weight), scratchBase(chunks: chunks)])
+                                          UnsafeMutablePointer(mutating: bias ?? weight),
+                                          workerScratch.pointer(count: workers * stride)])
         let hasBias = bias != nil
-        forChunks(batch: batch, chunks) { c, samples in
+        BatchParallel.run(chunks: chunks, workers: workers, parallel: parallel) { c, w in
             let xp = ptrs[0], yp = ptrs[1], wp = ptrs[2], bp = ptrs[3]
-            let pad = ptrs[4] + c * stride
-            for n in samples {
+            let pad = ptrs[4] + w * stride
+            for n in BatchParallel.samples(c, of: chunks, batch: batch) {
                 k.pad(xp + n * inS, into: pad)
                 for o in 0..<O {
                     let yo = yp + (n * O + o) * P

@@ -4,7 +4,8 @@ import Imaging
 /// hold `in` elements), output `[B, out]`. The weight is stored `[out, in]` like PyTorch's
 /// `nn.Linear`, so weights exchange without transposition; the bias is optional.
 ///
-/// Every pass is one or two BLAS GEMMs over the whole batch:
+/// Every pass is one or two single-threaded BLAS GEMMs per batch chunk, the chunks run on the
+/// compute threads (``BatchParallel``; W̄, b̄ summed per chunk, partials reduced in chunk order):
 /// - forward y = xWᵀ + b; backward x̄ = ȳW, W̄ += ȳᵀx, b̄ += Σ_batch ȳ;
 /// - tangent ẏ = ẋWᵀ; tangentBackward x̄ = ȳW, ẋ̄ = ẏ̄W, W̄ += ȳᵀx + ẏ̄ᵀẋ, b̄ += Σ_batch ȳ.
 public final class Dense<Scalar: NNScalar>: Layer {
@@ -100,80 +101,115 @@ public final class Dense<Scalar: NNScalar>: Layer {
                      "dense \(inputCount)→\(outputCount): input shape \(x.shape) does not have \(inputCount) features per sample")
     }
 
-    /// out = v Wᵀ (+ b), for v `[B, in]`.
+    /// Minimum flops per batch chunk (tests lower it to exercise the chunked path on small batches).
+    var minimumChunkWork = BatchParallel.defaultMinimumChunkWork
+    /// Per-chunk W̄/b̄ partials, reused across calls.
+    private let partials = ScratchBuffer<Scalar>()
+
+    private func chunkCount(batch: Int) -> Int {
+        BatchParallel.chunkCount(batch: batch, workPerSample: 2 * inputCount * outputCount, minimumChunkWork: minimumChunkWork)
+    }
+
+    /// out = v Wᵀ (+ b), for v `[B, in]`: per batch chunk, bias rows then one GEMM (β = 1).
     private func applyWeight(_ v: Tensor<Scalar>, addBias: Bool) -> Tensor<Scalar> {
         let b = v.batchSize
         // Every element is written: by the bias copy, or by the GEMM with β = 0.
         var y = Tensor<Scalar>(uninitializedShape: [b, outputCount])
         guard b > 0 else { return y }
-        var beta: Scalar = 0
-        if addBias, let bias {
-            y.withMutableBase { yp in
-                bias.value.withBase { bp in
-                    for r in 0..<b { (yp + r * outputCount).update(from: bp, count: outputCount) }
-                }
-            }
-            beta = 1
-        }
-        let (m, n, k) = (b, outputCount, inputCount)
+        let (n, k) = (outputCount, inputCount)
+        let chunks = chunkCount(batch: b)
+        let biasValue = addBias ? bias?.value : nil
         v.withBase { vp in
             weight.value.withBase { wp in
                 y.withMutableBase { yp in
-                    Scalar.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: vp, lda: k,
-                                b: wp, ldb: k, beta: beta, c: yp, ldc: n)
+                    let vs = NNSendablePointer(vp), ws = NNSendablePointer(wp), ys = NNSendablePointer(yp)
+                    func run(_ bs: NNSendablePointer<Scalar>?) {
+                        BatchParallel.run(chunks: chunks) { c, _ in
+                            let rows = BatchParallel.samples(c, of: chunks, batch: b)
+                            let yc = ys.base + rows.lowerBound * n
+                            if let bs {
+                                // Plain loop (vectorised): a memmove call per short row costs more.
+                                for r in 0..<rows.count {
+                                    let row = yc + r * n
+                                    for j in 0..<n { row[j] = bs.base[j] }
+                                }
+                            }
+                            Scalar.gemm(transposeA: false, transposeB: true, m: rows.count, n: n, k: k, alpha: 1,
+                                        a: vs.base + rows.lowerBound * k, lda: k, b: ws.base, ldb: k,
+                                        beta: bs == nil ? 0 : 1, c: yc, ldc: n)
+                        }
+                    }
+                    if let biasValue {
+                        biasValue.withBase { run(NNSendablePointer($0)) }
+                    } else {
+                        run(nil)
+                    }
                 }
             }
         }
         return y
     }
 
-    /// out = g W (shape of `like`), for g `[B, out]`.
-    private func applyTransposedWeight(_ g: Tensor<Scalar>, shape: [Int]) -> Tensor<Scalar> {
-        precondition(g.count == g.batchSize * outputCount,
-                     "dense \(inputCount)→\(outputCount): gradient shape \(g.shape) is not [B, \(outputCount)]")
-        var x = Tensor<Scalar>(uninitializedShape: shape)   // GEMM with β = 0 writes every element
-        let b = g.batchSize
-        guard b > 0 else { return x }
-        let (n, k) = (inputCount, outputCount)
-        g.withBase { gp in
-            weight.value.withBase { wp in
-                x.withMutableBase { xp in
-                    Scalar.gemm(transposeA: false, transposeB: false, m: b, n: n, k: k, alpha: 1, a: gp, lda: k,
-                                b: wp, ldb: n, beta: 0, c: xp, ldc: n)
-                }
-            }
+    /// The reverse pass over the batch, chunk by chunk: for every pair `(g, v)` of `terms`,
+    /// `x̄_t = g W` (shape `shape`) and W̄ += gᵀ v; b̄ += Σ_batch g of the first term. Chunk partials
+    /// of W̄ and b̄ are summed in chunk order (independent of the thread count).
+    private func reverse(_ terms: [(gradient: Tensor<Scalar>, input: Tensor<Scalar>)], shape: [Int]) -> [Tensor<Scalar>] {
+        for t in terms {
+            precondition(t.gradient.count == t.gradient.batchSize * outputCount,
+                         "dense \(inputCount)→\(outputCount): gradient shape \(t.gradient.shape) is not [B, \(outputCount)]")
         }
-        return x
-    }
-
-    /// W̄ += gᵀ v.
-    private func accumulateWeightGradient(_ g: Tensor<Scalar>, _ v: Tensor<Scalar>) {
-        let b = g.batchSize
-        guard b > 0 else { return }
+        var outs = terms.map { _ in Tensor<Scalar>(uninitializedShape: shape) }   // GEMMs with β = 0 write every element
+        let b = terms[0].gradient.batchSize
+        guard b > 0 else { return outs }
         let (m, n) = (outputCount, inputCount)
-        g.withBase { gp in
-            v.withBase { vp in
-                weight.gradient.withMutableBase { wp in
-                    Scalar.gemm(transposeA: true, transposeB: false, m: m, n: n, k: b, alpha: 1, a: gp, lda: m,
-                                b: vp, ldb: n, beta: 1, c: wp, ldc: n)
+        let chunks = chunkCount(batch: b)
+        let stride = m * n + m
+        let hasBias = bias != nil
+        let part = partials.pointer(count: chunks == 1 ? 1 : chunks * stride)
+        var list: [UnsafeMutablePointer<Scalar>] = []
+        // Pointers stay valid: the tensors are not mutated (no copy-on-write) while the loop runs.
+        for t in terms {
+            list.append(t.gradient.withBase { UnsafeMutablePointer(mutating: $0) })
+            list.append(t.input.withBase { UnsafeMutablePointer(mutating: $0) })
+        }
+        for i in outs.indices { list.append(outs[i].withMutableBase { $0 }) }
+        list.append(weight.value.withBase { UnsafeMutablePointer(mutating: $0) })
+        list.append(weight.gradient.withMutableBase { $0 })
+        list.append(bias?.gradient.withMutableBase { $0 } ?? part)
+        list.append(part)
+        let p = SharedBuffers<Scalar>(list)
+        let nt = terms.count
+        BatchParallel.run(chunks: chunks) { c, _ in
+            let rows = BatchParallel.samples(c, of: chunks, batch: b)
+            let wv = p[3 * nt], lo = rows.lowerBound
+            // Single chunk: accumulate straight into W̄, b̄; else into this chunk's partials.
+            let wa = chunks == 1 ? p[3 * nt + 1] : p[3 * nt + 3] + c * stride
+            let ba = chunks == 1 ? p[3 * nt + 2] : wa + m * n
+            for t in 0..<nt {
+                let g = p[2 * t] + lo * m, v = p[2 * t + 1] + lo * n
+                Scalar.gemm(transposeA: false, transposeB: false, m: rows.count, n: n, k: m, alpha: 1, a: g, lda: m,
+                            b: wv, ldb: n, beta: 0, c: p[2 * nt + t] + lo * n, ldc: n)
+                Scalar.gemm(transposeA: true, transposeB: false, m: m, n: n, k: rows.count, alpha: 1, a: g, lda: m,
+                            b: v, ldb: n, beta: chunks == 1 || t > 0 ? 1 : 0, c: wa, ldc: n)
+            }
+            if hasBias {
+                if chunks > 1 { ba.update(repeating: 0, count: m) }
+                let g = p[0] + lo * m
+                for r in 0..<rows.count {
+                    let row = g + r * m
+                    for j in 0..<m { ba[j] += row[j] }
                 }
             }
         }
-    }
-
-    /// b̄ += Σ_batch g.
-    private func accumulateBiasGradient(_ g: Tensor<Scalar>) {
-        guard let bias else { return }
-        let b = g.batchSize, n = outputCount
-        guard b > 0 else { return }
-        g.withBase { gp in
-            bias.gradient.withMutableBase { bp in
-                for r in 0..<b {
-                    let row = gp + r * n
-                    for j in 0..<n { bp[j] += row[j] }
-                }
+        if chunks > 1 {
+            let wg = p[3 * nt + 1], bg = p[3 * nt + 2]
+            for c in 0..<chunks {
+                let wa = part + c * stride
+                for i in 0..<(m * n) { wg[i] += wa[i] }
+                if hasBias { for j in 0..<m { bg[j] += wa[m * n + j] } }
             }
         }
+        return outs
     }
 
     @_specialize(where Scalar == Float)
@@ -187,10 +223,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
-        let xbar = applyTransposedWeight(outputGradient, shape: input.shape)
-        accumulateWeightGradient(outputGradient, input)
-        accumulateBiasGradient(outputGradient)
-        return xbar
+        reverse([(outputGradient, input)], shape: input.shape)[0]
     }
 
     @_specialize(where Scalar == Float)
@@ -207,11 +240,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
     public func tangentBackward(_ outputGradient: Tensor<Scalar>, _ tangentGradient: Tensor<Scalar>)
         -> (input: Tensor<Scalar>, tangent: Tensor<Scalar>) {
         precondition(inputTangent.count == input.count, "dense: tangentBackward needs a tangent pass first")
-        let xbar = applyTransposedWeight(outputGradient, shape: input.shape)
-        let xdotbar = applyTransposedWeight(tangentGradient, shape: input.shape)
-        accumulateWeightGradient(outputGradient, input)
-        accumulateWeightGradient(tangentGradient, inputTangent)
-        accumulateBiasGradient(outputGradient)
-        return (xbar, xdotbar)
+        let r = reverse([(outputGradient, input), (tangentGradient, inputTangent)], shape: input.shape)
+        return (r[0], r[1])
     }
 }

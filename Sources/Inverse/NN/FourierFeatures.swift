@@ -63,6 +63,17 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
 
     private var inputOffset: Int { includesInput ? inputDimension : 0 }
 
+    /// Minimum work per batch chunk (tests lower it to exercise the chunked path on small batches).
+    var minimumChunkWork = BatchParallel.defaultMinimumChunkWork
+    /// Per-chunk ω̄ partials of the reverse pass, reused across calls.
+    private let partials = ScratchBuffer<Scalar>()
+
+    /// Batch chunks of the forward and reverse passes (a trigonometric evaluation counts ~25 flops).
+    private func chunkCount(batch: Int) -> Int {
+        BatchParallel.chunkCount(batch: batch, workPerSample: 100 * inputDimension * frequencyCount,
+                                 minimumChunkWork: minimumChunkWork)
+    }
+
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
@@ -70,19 +81,25 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
         x = input
         let B = input.batchSize, d = inputDimension, K = frequencyCount, F = outputDimension, off = inputOffset
         let n = B * d * K
-        // Locals and raw pointers in the loops: stored properties of a class accessed per element
-        // cost a dynamic exclusivity check each (measured: ~15 % of a training step).
-        var cosC = [Scalar](repeating: 0, count: n), sinC = cosC, cosS = cosC, sinS = cosC
-        var y = Tensor<Scalar>(shape: [B, F])
-        let wc = cosFrequencies.value.storage, ws = sinFrequencies.value.storage
+        // The caches are reused when the batch repeats; every element is overwritten below.
+        if cc.count != n {
+            cc = [Scalar](repeating: 0, count: n); sc = cc; cs = cc; ss = cc
+        }
+        var y = Tensor<Scalar>(uninitializedShape: [B, F])   // every element is written below
         let inc = includesInput
-        input.storage.withUnsafeBufferPointer { xp in
-        y.storage.withUnsafeMutableBufferPointer { yp in
-        cosC.withUnsafeMutableBufferPointer { ccp in
-        sinC.withUnsafeMutableBufferPointer { scp in
-        cosS.withUnsafeMutableBufferPointer { csp in
-        sinS.withUnsafeMutableBufferPointer { ssp in
-            for b in 0..<B {
+        let chunks = chunkCount(batch: B)
+        // Raw pointers in the loops: stored properties of a class accessed per element cost a
+        // dynamic exclusivity check each (measured: ~15 % of a training step).
+        let ptrs = SharedBuffers<Scalar>([
+            input.withBase { UnsafeMutablePointer(mutating: $0) }, y.withMutableBase { $0 },
+            cc.withUnsafeMutableBufferPointer { $0.baseAddress! }, sc.withUnsafeMutableBufferPointer { $0.baseAddress! },
+            cs.withUnsafeMutableBufferPointer { $0.baseAddress! }, ss.withUnsafeMutableBufferPointer { $0.baseAddress! },
+            cosFrequencies.value.withBase { UnsafeMutablePointer(mutating: $0) },
+            sinFrequencies.value.withBase { UnsafeMutablePointer(mutating: $0) }])
+        BatchParallel.run(chunks: chunks) { c, _ in
+            let xp = ptrs[0], yp = ptrs[1], ccp = ptrs[2], scp = ptrs[3], csp = ptrs[4], ssp = ptrs[5]
+            let wc = ptrs[6], ws = ptrs[7]
+            for b in BatchParallel.samples(c, of: chunks, batch: B) {
                 for j in 0..<d {
                     let xj = xp[b * d + j]
                     if inc { yp[b * F + j] = xj }
@@ -90,16 +107,15 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
                     for k in 0..<K {
                         let i = (b * d + j) * K + k
                         let ac = xj * wc[k], asn = xj * ws[k]
-                        let c = Scalar.cos(ac), sn = Scalar.sin(asn)
-                        ccp[i] = c; scp[i] = Scalar.sin(ac)
+                        let cv = Scalar.cos(ac), sn = Scalar.sin(asn)
+                        ccp[i] = cv; scp[i] = Scalar.sin(ac)
                         csp[i] = Scalar.cos(asn); ssp[i] = sn
-                        yp[row + j * K + k] = c
+                        yp[row + j * K + k] = cv
                         yp[row + d * K + j * K + k] = sn
                     }
                 }
             }
-        }}}}}}
-        cc = cosC; sc = sinC; cs = cosS; ss = sinS
+        }
         return y
     }
 
@@ -108,19 +124,21 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
     public func backward(_ ybar: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(ybar.shape == [x.batchSize, outputDimension], "FourierFeatures.backward: gradient \(ybar.shape) does not match output")
         let B = x.batchSize, d = inputDimension, K = frequencyCount, F = outputDimension, off = inputOffset
-        var xbar = Tensor<Scalar>(shape: x.shape)
-        let wc = cosFrequencies.value.storage, ws = sinFrequencies.value.storage
-        var gc = [Scalar](repeating: 0, count: K), gs = gc
+        var xbar = Tensor<Scalar>(uninitializedShape: x.shape)   // every element is written below
         let inc = includesInput
-        let (sinC, cosS) = (sc, cs)
-        x.storage.withUnsafeBufferPointer { xp in
-        ybar.storage.withUnsafeBufferPointer { yb in
-        xbar.storage.withUnsafeMutableBufferPointer { xbp in
-        sinC.withUnsafeBufferPointer { scp in
-        cosS.withUnsafeBufferPointer { csp in
-        gc.withUnsafeMutableBufferPointer { gcp in
-        gs.withUnsafeMutableBufferPointer { gsp in
-            for b in 0..<B {
+        let chunks = chunkCount(batch: B)
+        let part = partials.pointer(count: chunks * 2 * K)
+        let ptrs = SharedBuffers<Scalar>([
+            x.withBase { UnsafeMutablePointer(mutating: $0) }, ybar.withBase { UnsafeMutablePointer(mutating: $0) },
+            xbar.withMutableBase { $0 },
+            sc.withUnsafeMutableBufferPointer { $0.baseAddress! }, cs.withUnsafeMutableBufferPointer { $0.baseAddress! },
+            cosFrequencies.value.withBase { UnsafeMutablePointer(mutating: $0) },
+            sinFrequencies.value.withBase { UnsafeMutablePointer(mutating: $0) }, part])
+        BatchParallel.run(chunks: chunks) { c, _ in
+            let xp = ptrs[0], yb = ptrs[1], xbp = ptrs[2], scp = ptrs[3], csp = ptrs[4], wc = ptrs[5], ws = ptrs[6]
+            let gcp = ptrs[7] + c * 2 * K, gsp = gcp + K
+            gcp.update(repeating: 0, count: 2 * K)
+            for b in BatchParallel.samples(c, of: chunks, batch: B) {
                 for j in 0..<d {
                     let xj = xp[b * d + j]
                     var g: Scalar = inc ? yb[b * F + j] : 0
@@ -135,9 +153,15 @@ public final class FourierFeatures<Scalar: NNScalar>: Layer {
                     xbp[b * d + j] = g
                 }
             }
-        }}}}}}}
-        cosFrequencies.gradient.add(Tensor(shape: cosFrequencies.gradient.shape, storage: gc))
-        sinFrequencies.gradient.add(Tensor(shape: sinFrequencies.gradient.shape, storage: gs))
+        }
+        // ω̄ partials summed in chunk order (independent of the thread count).
+        cosFrequencies.gradient.withMutableBase { gc in
+            sinFrequencies.gradient.withMutableBase { gs in
+                for c in 0..<chunks {
+                    for k in 0..<K { gc[k] += part[c * 2 * K + k]; gs[k] += part[c * 2 * K + K + k] }
+                }
+            }
+        }
         return xbar
     }
 

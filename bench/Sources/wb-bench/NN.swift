@@ -82,6 +82,8 @@ final class ConvNetBench: BenchModel {
             try Conv2D<Float>(inChannels: 16, outChannels: 1, kernelSize: 3),
         ])
         Initialization.initialize(m, seed: 3)
+        // The input images are data: like PyTorch (x without requires_grad) no gradient w.r.t. them.
+        (m.layers[0] as! Conv2D<Float>).computesInputGradient = false
         model = m
         adam = try Adam(parameters: m.parameters)
         x = Tensor.gaussian(shape: [16, 1, 32, 32], rng: &rng)
@@ -181,7 +183,9 @@ func runNNGemmBench(threads: Int, reps: Int) throws {
         }
     }
     // Conv2D 16→16 3×3 on 16 × 32×32 (c): per sample forward W[16×144]·cols[144×1024], weight grad
-    // ȳ[16×1024]·colsᵀ, input grad Wᵀ·ȳ [144×1024] (then col2im).
+    // ȳ[16×1024]·colsᵀ, input grad W̃[16×144]·cols(ȳ)[144×1024] (stride 1, zero padding: the adjoint
+    // is a correlation with the flipped kernel, docs/nn-kit.md). The layer runs these per block of
+    // output rows; the bare calls are whole-sample GEMMs.
     do {
         var rng = RandomSource(seed: 6)
         let conv = try Conv2D<Float>(inChannels: 16, outChannels: 16, kernelSize: 3)
@@ -189,7 +193,7 @@ func runNNGemmBench(threads: Int, reps: Int) throws {
         let x = Tensor<Float>.gaussian(shape: [16, 16, 32, 32], rng: &rng), g = Tensor<Float>.gaussian(shape: [16, 16, 32, 32], rng: &rng)
         let calls = [GemmCall(transA: false, transB: false, m: 16, n: 1024, k: 144),
                      GemmCall(transA: false, transB: true, m: 16, n: 144, k: 1024),
-                     GemmCall(transA: true, transB: false, m: 144, n: 1024, k: 16)]
+                     GemmCall(transA: false, transB: false, m: 16, n: 1024, k: 144)]
         measure("Conv2D 16→16 3×3 forward+backward, batch 16 × 32² (c)", calls: calls, repeatCount: 16,
                 layerFlops: calls.reduce(0) { $0 + $1.flops } * 16) {
             blackHole(conv.forward(x)); blackHole(conv.backward(g))
