@@ -80,27 +80,9 @@ enum BatchParallel {
         return true
     }()
 
-    /// Nesting depth of ``withSerialBLAS(_:)`` over all threads (guarded: concurrent callers keep
-    /// OpenBLAS at one thread until the last one leaves).
-    private static let serialDepth = Mutex<Int>(0)
-
-    /// Runs `body` with OpenBLAS single-threaded, restoring ``ComputeThreads/count`` afterwards.
-    /// Nested and concurrent uses are fine; the cost is two mutex operations per pass.
-    static func withSerialBLAS<R>(_ body: () -> R) -> R {
-        let threads = ComputeThreads.count
-        if threads == 1 { return body() }   // ComputeThreads.set(1) already set OpenBLAS to 1
-        serialDepth.withLock { d in
-            if d == 0 { openblas_set_num_threads(1) }
-            d += 1
-        }
-        defer {
-            serialDepth.withLock { d in
-                d -= 1
-                if d == 0 { openblas_set_num_threads(Int32(ComputeThreads.count)) }
-            }
-        }
-        return body()
-    }
+    /// Runs `body` with OpenBLAS single-threaded (``ComputeThreads/withSerialBLAS(_:)``: nested
+    /// and concurrent uses are fine).
+    static func withSerialBLAS<R>(_ body: () -> R) -> R { ComputeThreads.withSerialBLAS(body) }
 }
 
 /// Scratch memory a layer keeps across calls (grown when a larger batch or geometry needs more,
