@@ -19,6 +19,13 @@ import Synchronization
 ///   ∂G/∂w_k = ⟨φ'(r_k), d_k⟩, ∂G/∂ν_k = w_k⟨∂φ'/∂ν(r_k), d_k⟩,
 ///   ∂G/∂c_k[a, b] = w_k Σ_{i,j} [ (φ''(r_k) ⊙ d_k)[i, j]·x̃[i − a + h, j − b + h'] + φ'(r_k)[i, j]·ṽ[i − a + h, j − b + h'] ];
 /// - Lipschitz constant of ∇R: Σ_k w_k ‖C_k‖²/ν_k with ‖C_k‖ ≤ ‖c_k‖₁ (periodic) or 2‖c_k‖₁ (reflect).
+///
+/// Implementation (docs/bilevel.md, "FoE implementation and speed"): every filter is one fused
+/// sweep over the rows — response row (a correlation with the flipped filter, taps of a kernel
+/// row unrolled), the pointwise φ, φ′ or φ″·d, and the rows of the transposed convolution that
+/// depend on it (gather form over a zero-bordered buffer) — using caller-owned workspaces.
+/// ``hessianOperator(at:shift:)`` caches the curvatures for CG. Single-threaded: bilevel
+/// learning runs the images in parallel.
 public struct FieldOfExperts: SmoothFunctional {
     /// The filters, shape (K, s_h, s_w), s_h and s_w odd.
     public let filters: Grid
