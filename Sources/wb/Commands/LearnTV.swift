@@ -44,7 +44,7 @@ struct LearnTV: LearnTool {
     @OptionGroup(title: "Training data") var data: TrainingDataOptions
     @Option(help: "Initial weight λ (> 0).") var weight = 0.01
     @Option(help: "Smoothing ν (> 0): fixed, or the initial value with --learn-smoothing.") var smoothing = 0.05
-    @Flag(help: "Learn ν as well (kept above --min-smoothing).") var learnSmoothing = false
+    @Flag(help: "Learn ν as well (kept ≥ --min-smoothing; the bound is reached exactly when the optimum lies on it).") var learnSmoothing = false
     @Option(help: "Lower bound ν_min (> 0) of a learned ν.") var minSmoothing = 1e-3
     @Flag(help: "Anisotropic smoothed TV (one square root per axis) instead of isotropic.") var anisotropic = false
     @OptionGroup(title: "Outer loop (MAID)") var maid: MAIDCommandOptions
@@ -56,9 +56,9 @@ struct LearnTV: LearnTool {
         if !(weight > 0 && weight.isFinite) { throw ValidationError("--weight must be a finite number > 0, got \(weight)") }
         if !(smoothing > 0 && smoothing.isFinite) { throw ValidationError("--smoothing must be a finite number > 0, got \(smoothing)") }
         if learnSmoothing {
-            if !(minSmoothing > 0 && minSmoothing.isFinite) { throw ValidationError("--min-smoothing must be a finite number > 0, got \(minSmoothing)") }
-            if smoothing <= minSmoothing {
-                throw ValidationError("--smoothing \(formatNumber(smoothing)) must be > --min-smoothing \(formatNumber(minSmoothing)) when ν is learned")
+            if !(minSmoothing > 0 && minSmoothing < 400) { throw ValidationError("--min-smoothing must be a number in (0, 400), got \(minSmoothing)") }
+            if smoothing < minSmoothing {
+                throw ValidationError("--smoothing \(formatNumber(smoothing)) must be ≥ --min-smoothing \(formatNumber(minSmoothing)) when ν is learned")
             }
         }
     }
@@ -79,7 +79,8 @@ struct LearnTV: LearnTool {
         var r = ToolResult(grid: outcome.example, name: "denoised")
         r.longName = "first training image denoised with the learned smoothed TV (λ = \(formatNumber(learned.weight)), ν = \(formatNumber(learned.smoothing)))"
         r.summary = [SummaryItem("lambda", learned.weight), SummaryItem("smoothing", learned.smoothing),
-                     SummaryItem("method", maid.method.rawValue)] + outcome.summary
+                     SummaryItem("method", maid.method.rawValue), SummaryItem("direction", maid.direction.rawValue),
+                     SummaryItem("memory", maid.memory)] + outcome.summary
         r.convergence = outcome.history
         if let t = outcome.thetaHistory { r.convergenceDatasets = [("theta", t)] }
         r.model = .tv(try TVModelFile(weight: learned.weight, smoothing: learned.smoothing, isotropic: !anisotropic))
