@@ -162,7 +162,8 @@ func runBilevelBench(_ mode: String) throws {
         let w0 = Double(argument("weight", "0.05"))!, nu0 = Double(argument("smoothing", "0.05"))!
         let theta0 = try model.initialTheta(filters: FieldOfExperts.dctFilters(size: s!, count: k!),
                                             weights: Array(repeating: w0, count: k!), smoothings: Array(repeating: nu0, count: k!))
-        func report(_ label: String, _ r: BilevelResult, fRef: Double?) -> [(String, Any)] {
+        // cpu: processor seconds since the start of the run at the end of each history entry.
+        func report(_ label: String, _ r: BilevelResult, cpu: [Double], fRef: Double?) -> [(String, Any)] {
             let check = BilevelLossFunctional(problem: problem, epsilon: 1e-7, delta: 1e-9)
             let f = check.value(Grid(shape: Shape(r.theta.count), storage: r.theta))
             let psnr = problem.meanPSNR(check.evaluator.reconstructions)
@@ -171,10 +172,20 @@ func runBilevelBench(_ mode: String) throws {
                                         ("\(label)_lower_level", Double(r.lowerLevelIterations)), ("\(label)_cg", Double(r.cgIterations))]
             if let fRef {
                 // First iterate whose loss (g at x̃) and whose certified upper bound are within 1 % of f_ref.
-                let byLoss = r.history.first { $0.loss <= 1.01 * fRef }
-                let byUpper = r.history.first { $0.lossUpper <= 1.01 * fRef }
-                out.append(("\(label)_work_to_1pct", byLoss.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
-                out.append(("\(label)_work_to_1pct_certified", byUpper.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
+                // (The entry of iteration k holds the state at θ_k and the work up to the end of
+                // iteration k; the work at which θ_k was reached is the previous entry's.)
+                func first(_ test: (BilevelHistoryEntry) -> Bool) -> Int? { r.history.firstIndex(where: test) }
+                func work(_ i: Int?) -> Double {
+                    guard let i else { return .nan }
+                    return i == 0 ? 0 : Double(r.history[i - 1].lowerLevelIterations + r.history[i - 1].cgIterations)
+                }
+                func at(_ i: Int?, _ v: [Double]) -> Double { guard let i else { return .nan }; return i == 0 ? 0 : v[i - 1] }
+                let byLoss = first { $0.loss <= 1.01 * fRef }, byUpper = first { $0.lossUpper <= 1.01 * fRef }
+                out.append(("\(label)_work_to_1pct", work(byLoss)))
+                out.append(("\(label)_work_to_1pct_certified", work(byUpper)))
+                out.append(("\(label)_outer_to_1pct", byLoss.map(Double.init) ?? .nan))
+                out.append(("\(label)_seconds_to_1pct", at(byLoss, r.history.map(\.seconds))))
+                out.append(("\(label)_cpu_seconds_to_1pct", at(byLoss, cpu)))
             }
             return out
         }
@@ -219,11 +230,25 @@ func runBilevelBench(_ mode: String) throws {
         options.gradientTolerance = Double(argument("tolerance", "1e-5"))!
         options.maxSeconds = Double(argument("max-seconds", "55"))!
         let cpu0 = cpuSeconds()
-        let maid = try MAID.run(problem: problem, initialTheta: theta0, options: options) { e in
+        var maidCPU: [Double] = []
+        var maidOptions = options
+        if argument("maid", "1") == "0" { maidOptions.maxOuterIterations = 1 }   // baseline only
+        let maid = try MAID.run(problem: problem, initialTheta: theta0, options: maidOptions) { e in
+            maidCPU.append(cpuSeconds() - cpu0)
             if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
         }
         fields.append(("maid_cpu_seconds", cpuSeconds() - cpu0))
-        fields += report("maid", maid, fRef: fRef)
+        let historyPath = argument("history", "")
+        // --history FILE: one line per outer iteration of MAID (FILE) and of the baseline
+        // (FILE.fixed): iteration, loss, upper, lower, cumulative FISTA, CG, seconds, CPU seconds.
+        func writeHistory(_ path: String, _ r: BilevelResult, _ cpu: [Double]) {
+            guard !path.isEmpty else { return }
+            bilevelWriteCache(path, r.history.enumerated().map { i, e in
+                ("\(e.iteration)", "\(e.loss) \(e.lossUpper) \(e.lossLower) \(e.lowerLevelIterations) \(e.cgIterations) \(e.seconds) \(cpu[i]) \(e.epsilon) \(e.accepted ? 1 : 0) \(e.quasiNewton ? 1 : 0)")
+            })
+        }
+        writeHistory(historyPath, maid, maidCPU)
+        fields += report("maid", maid, cpu: maidCPU, fRef: fRef)
         if let fRef { fields.append(("maid_f_ratio", (fields.first { $0.0 == "maid_f" }!.1 as! Double) / fRef)) }
         if let p = fields.first(where: { $0.0 == "psnr_ref" })?.1 as? Double {
             fields.append(("maid_psnr_minus_ref", (fields.first { $0.0 == "maid_psnr" }!.1 as! Double) - p))
@@ -237,10 +262,15 @@ func runBilevelBench(_ mode: String) throws {
             fixed.initialCGTolerance = 1e-5
             fixed.minimumAccuracy = 1e-5
             fixed.maxSeconds = Double(argument("baseline-seconds", "120"))!
+            var baseCPU: [Double] = []
+            let cpuBase = cpuSeconds()
             let base = try MAID.run(problem: problem, initialTheta: theta0, options: fixed) { e in
+                baseCPU.append(cpuSeconds() - cpuBase)
                 if e.iteration % 10 == 0 { bilevelLog("fixed \(e.iteration): f \(e.loss) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
             }
-            fields += report("fixed", base, fRef: fRef)
+            fields.append(("fixed_cpu_seconds", cpuSeconds() - cpuBase))
+            writeHistory(historyPath.isEmpty ? "" : historyPath + ".fixed", base, baseCPU)
+            fields += report("fixed", base, cpu: baseCPU, fRef: fRef)
         }
         if argument("tv", "1") == "1" {
             let tvModel = try TVBilevelModel(minimumSmoothing: Double(argument("nu-min", "0.01"))!)
