@@ -197,9 +197,9 @@ public struct BilevelHistoryEntry: Sendable, Equatable {
     public var quasiNewton: Bool
     /// ‖θ_k − P(θ_k − z_k)‖, the projected-gradient norm (the stationarity measure on the box).
     public var projectedGradientNorm: Double
-    /// Certified upper bound U(θ_{k+1}) of the accepted trial point (NaN without an accepted step);
-    /// the line search guarantees U(θ_{k+1}) < L(θ_k) ≤ f(θ_k).
-    public var acceptedUpper: Double
+    /// Certified upper bound U(θ_{k+1}) of the accepted trial point (nil without an accepted
+    /// step); the line search guarantees U(θ_{k+1}) < L(θ_k) ≤ f(θ_k).
+    public var acceptedUpper: Double?
     /// Cumulative FISTA iterations (all images) at the end of the iteration.
     public var lowerLevelIterations: Int
     /// Cumulative CG iterations (all images) at the end of the iteration.
@@ -331,7 +331,9 @@ public enum MAID {
                 if pgNorm <= options.gradientTolerance && omega <= options.gradientTolerance { stop = .converged; break }
                 d = direction(z, quasiNewton: useQN)
                 let zd = dot(z, d)
-                if options.schedule != .adaptive || omega * norm(d) <= (1 - options.descentMargin) * zd { break }
+                if options.schedule != .adaptive || (zd > 0 && omega * norm(d) <= (1 - options.descentMargin) * zd) { break }
+                // d = 0 with z ≠ 0: every component is blocked, the boundary stop below applies.
+                if zd == 0 && z.contains(where: { $0 != 0 }) && d.allSatisfy({ $0 == 0 }) { break }
                 epsilon *= options.accuracyTightening
                 delta *= options.accuracyTightening
                 if epsilon < options.minimumAccuracy { stop = .accuracyFloor; break }
@@ -347,7 +349,7 @@ public enum MAID {
             var entry = BilevelHistoryEntry(
                 iteration: k, theta: theta, loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
                 epsilon: epsilon, delta: delta, stepSize: 0, hypergradientNorm: zNorm, errorBound: omega,
-                backtracks: 0, accepted: false, quasiNewton: useQN, projectedGradientNorm: pgNorm, acceptedUpper: .nan,
+                backtracks: 0, accepted: false, quasiNewton: useQN, projectedGradientNorm: pgNorm, acceptedUpper: nil,
                 lowerLevelIterations: evaluator.lowerLevelIterations, cgIterations: evaluator.cgIterations,
                 stackedLowerLevelIterations: evaluator.stackedLowerLevelIterations,
                 stackedCGIterations: evaluator.stackedCGIterations, seconds: elapsed())
