@@ -12,9 +12,10 @@ struct LearnTV: LearnTool {
         Lower level per image: min_x ½‖x − y‖² + λ Σ_p sqrt(|∇x|_p² + ν²) (isotropic; --anisotropic: \
         one square root per axis), forward differences with Neumann boundary. Upper level: the mean \
         over the training pairs of ½‖x̂ − x†‖². θ = log λ (ν fixed at --smoothing), or with \
-        --learn-smoothing θ = (log λ, log(ν − ν_min)), ν starting at --smoothing and kept above \
-        --min-smoothing. MAID adapts the lower-level accuracy ε and the CG tolerance δ by a line \
-        search on certified loss bounds; --method fixed is the fixed-accuracy baseline and \
+        --learn-smoothing θ = (log λ, log ν), ν starting at --smoothing and kept ≥ \
+        --min-smoothing by projection. MAID adapts the lower-level accuracy ε and the CG tolerance δ \
+        by a line search on certified loss bounds, along L-BFGS directions by default (--direction); \
+        --method fixed is the fixed-accuracy baseline and \
         geometric/polynomial are HOAG-style schedules (docs/learning.md).
 
         Training data: the inputs are clean images (PNG files, folders of PNGs, HDF5 images or \
