@@ -45,6 +45,12 @@ public struct DenoisingObjective<Regularizer: TwiceDifferentiableFunctional>: Tw
         return r + 0.5 * x.squaredDistance(to: noisy)
     }
 
+    /// I + ∇²R(x) + shift·I: R's own operator with the shift raised by one, so that R's work at x
+    /// (FieldOfExperts' curvatures) is shared by all products, as in CG on the lower-level Hessian.
+    public func hessianOperator(at x: Grid, shift: Double) -> SymmetricOperator {
+        regularizer.hessianOperator(at: x, shift: shift + 1)
+    }
+
     /// out ← v + ∇²R(x) v.
     public func hessianVectorProduct(_ x: Grid, direction v: Grid, into out: inout Grid) {
         regularizer.hessianVectorProduct(x, direction: v, into: &out)

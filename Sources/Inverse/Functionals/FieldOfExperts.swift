@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The field-of-experts regulariser with the convex smoothed-ℓ1 potential (spec tv-foe-bilevel
 /// A.2 and §1c):
 ///
@@ -17,6 +19,13 @@
 ///   ∂G/∂w_k = ⟨φ'(r_k), d_k⟩, ∂G/∂ν_k = w_k⟨∂φ'/∂ν(r_k), d_k⟩,
 ///   ∂G/∂c_k[a, b] = w_k Σ_{i,j} [ (φ''(r_k) ⊙ d_k)[i, j]·x̃[i − a + h, j − b + h'] + φ'(r_k)[i, j]·ṽ[i − a + h, j − b + h'] ];
 /// - Lipschitz constant of ∇R: Σ_k w_k ‖C_k‖²/ν_k with ‖C_k‖ ≤ ‖c_k‖₁ (periodic) or 2‖c_k‖₁ (reflect).
+///
+/// Implementation (docs/bilevel.md, "FoE implementation and speed"): every filter is one fused
+/// sweep over the rows — response row (a correlation with the flipped filter, taps of a kernel
+/// row unrolled), the pointwise φ, φ′ or φ″·d, and the rows of the transposed convolution that
+/// depend on it (gather form over a zero-bordered buffer) — using caller-owned workspaces.
+/// ``hessianOperator(at:shift:)`` caches the curvatures for CG. Single-threaded: bilevel
+/// learning runs the images in parallel.
 public struct FieldOfExperts: SmoothFunctional {
     /// The filters, shape (K, s_h, s_w), s_h and s_w odd.
     public let filters: Grid
@@ -27,6 +36,8 @@ public struct FieldOfExperts: SmoothFunctional {
     /// Boundary extension of the convolutions.
     public let boundary: ConvolutionBoundary
     let engine: PaddedConvolution
+    /// Every filter flipped (c_k[s_h − 1 − a, s_w − 1 − b]): the convolutions run as correlations.
+    let flippedFilters: [Double]
 
     /// Derivatives of a scalar with respect to every parameter block, laid out like the model.
     public struct ParameterDerivatives: Sendable, Equatable {
@@ -55,6 +66,8 @@ public struct FieldOfExperts: SmoothFunctional {
         self.boundary = boundary
         engine = PaddedConvolution(height: height, width: width, kernelHeight: filters.shape[1],
                                    kernelWidth: filters.shape[2], boundary: boundary)
+        let taps = filters.shape[1] * filters.shape[2]
+        flippedFilters = (0..<(k * taps)).map { filters.storage[($0 / taps) * taps + taps - 1 - $0 % taps] }
     }
 
     /// The same model with other parameters (same sizes and boundary).
@@ -90,8 +103,12 @@ public struct FieldOfExperts: SmoothFunctional {
         return l
     }
 
-    /// Scratch: two padded images and one response image, as a rank-1 grid.
-    public var workspaceShape: Shape? { Shape(2 * engine.paddedCount + engine.pixelCount) }
+    /// Scratch of the value and gradient: the padded image, the padded gradient, the zero-bordered
+    /// adjoint input and two rows, as a rank-1 grid.
+    public var workspaceShape: Shape? { Shape(2 * engine.paddedCount + engine.borderedCount + 2 * engine.width) }
+
+    /// Scratch of ``hessianVectorProduct(_:direction:into:workspace:)``.
+    public var hessianWorkspaceShape: Shape { Shape(3 * engine.paddedCount + engine.borderedCount + 2 * engine.width) }
 
     /// R(x) (allocates a workspace).
     public func value(_ x: Grid) -> Double {
@@ -116,7 +133,7 @@ public struct FieldOfExperts: SmoothFunctional {
         checkImage(x)
         precondition(g.count == engine.pixelCount, "FieldOfExperts: gradient \(g.shape), expected \(imageShape)")
         let v = run(x, workspace: &workspace, accumulateGradient: true)
-        // The scattered responses are in the second padded block of the workspace: fold them.
+        // The adjoint sweeps left the padded gradient in the workspace's second padded block: fold it.
         let np = engine.paddedCount
         workspace.storage.withUnsafeBufferPointer { ws in
             g.storage.withUnsafeMutableBufferPointer { gs in
@@ -130,63 +147,307 @@ public struct FieldOfExperts: SmoothFunctional {
         precondition(x.count == engine.pixelCount, "FieldOfExperts: image \(x.shape), expected \(imageShape)")
     }
 
-    /// The value; with `accumulateGradient`, also Σ_k scatter(w_k φ'(r_k)) in the workspace's
-    /// second padded block (padded form of the gradient, to be folded).
+    /// The value; with `accumulateGradient`, also Σ_k C_kᵀ(w_k φ'(r_k)) before folding in the
+    /// workspace's second padded block. One fused sweep per filter: response row → φ, φ' → the
+    /// transposed convolution's rows that depend on it.
     func run(_ x: Grid, workspace: inout Grid, accumulateGradient wantGradient: Bool) -> Double {
-        precondition(workspace.count >= 2 * engine.paddedCount + engine.pixelCount, "FieldOfExperts: workspace too small")
-        let np = engine.paddedCount, n = engine.pixelCount, taps = tapCount
+        let np = engine.paddedCount, nb = engine.borderedCount, width = engine.width, taps = tapCount
+        precondition(workspace.count >= 2 * np + nb + 2 * width, "FieldOfExperts: workspace too small")
+        let e = engine
         var total = 0.0
         workspace.storage.withUnsafeMutableBufferPointer { ws in
-            let p = ws.baseAddress!, q = p + np, r = q + np
-            x.storage.withUnsafeBufferPointer { xs in engine.pad(xs.baseAddress!, into: p) }
-            if wantGradient { for i in 0..<np { q[i] = 0 } }
+            let p = ws.baseAddress!, q = p + np, u = q + np, r = u + nb, roots = r + width
+            x.storage.withUnsafeBufferPointer { xs in e.pad(xs.baseAddress!, into: p) }
             filters.storage.withUnsafeBufferPointer { cs in
-                for k in 0..<filterCount {
-                    let c = cs.baseAddress! + k * taps
-                    engine.convolve(padded: p, kernel: c, into: r)
-                    let nu2 = smoothings[k] * smoothings[k], wk = weights[k]
-                    var s = 0.0
+                flippedFilters.withUnsafeBufferPointer { fs in
                     if wantGradient {
-                        for i in 0..<n {
-                            let root = (r[i] * r[i] + nu2).squareRoot()
-                            s += root
-                            r[i] = wk * r[i] / root
-                        }
-                        engine.scatter(r, kernel: c, into: q)
-                    } else {
-                        for i in 0..<n { s += (r[i] * r[i] + nu2).squareRoot() }
+                        q.update(repeating: 0, count: np)
+                        u.update(repeating: 0, count: nb)
                     }
-                    total += wk * s
+                    for k in 0..<filterCount {
+                        let c = cs.baseAddress! + k * taps, f = fs.baseAddress! + k * taps
+                        let nu2 = smoothings[k] * smoothings[k], wk = weights[k]
+                        var s = 0.0
+                        if wantGradient {
+                            e.sweepAdjoint(kernel: c, bordered: u, into: q) { i, uRow in
+                                e.convolveRow(i, padded: p, flipped: f, into: r)
+                                for j in 0..<width {
+                                    let root = (r[j] * r[j] + nu2).squareRoot()
+                                    roots[j] = root
+                                    uRow[j] = wk * r[j] / root
+                                }
+                                s += Self.sum(roots, width)
+                            }
+                        } else {
+                            for i in 0..<e.height {
+                                e.convolveRow(i, padded: p, flipped: f, into: r)
+                                for j in 0..<width { roots[j] = (r[j] * r[j] + nu2).squareRoot() }
+                                s += Self.sum(roots, width)
+                            }
+                        }
+                        total += wk * s
+                    }
                 }
             }
         }
         return total
     }
 
-    /// out ← ∇²R(x) v = Σ_k w_k C_kᵀ(φ''(C_k x) ⊙ C_k v) (allocates its scratch).
-    public func hessianVectorProduct(_ x: Grid, direction v: Grid, into out: inout Grid) {
-        checkImage(x); checkImage(v)
-        let np = engine.paddedCount, n = engine.pixelCount, taps = tapCount
-        var buffer = [Double](repeating: 0, count: 3 * np + 2 * n)
-        buffer.withUnsafeMutableBufferPointer { ws in
-            let px = ws.baseAddress!, pv = px + np, q = pv + np, r = q + np, d = r + n
-            x.storage.withUnsafeBufferPointer { engine.pad($0.baseAddress!, into: px) }
-            v.storage.withUnsafeBufferPointer { engine.pad($0.baseAddress!, into: pv) }
-            filters.storage.withUnsafeBufferPointer { cs in
+    /// Σ_{j<n} a[j] with four accumulators.
+    @inline(__always)
+    static func sum(_ a: UnsafePointer<Double>, _ n: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, j = 0
+        while j &+ 4 <= n { s0 += a[j]; s1 += a[j &+ 1]; s2 += a[j &+ 2]; s3 += a[j &+ 3]; j &+= 4 }
+        while j < n { s0 += a[j]; j &+= 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Where the curvature κ_k of a Hessian-vector product Σ_k C_kᵀ(κ_k ⊙ C_k v) comes from.
+    enum Curvature {
+        /// κ_k = w_k φ''(C_k x) from P = pad(x), computed on the fly.
+        case state(UnsafePointer<Double>)
+        /// κ_k stored, K images of H × W (``curvatures(at:)``).
+        case stored(UnsafePointer<Double>)
+        /// κ_k = w_k/ν_k = w_k φ''(0): the largest curvature, whose operator bounds every Hessian.
+        case bound
+    }
+
+    /// out ← Σ_k C_kᵀ(κ_k ⊙ C_k v) given pv = pad(v), with `q` (padded), `u` (bordered) and `rows`
+    /// (2W) as scratch: one fused sweep per filter.
+    func applyCurvature(_ curvature: Curvature, paddedDirection pv: UnsafePointer<Double>,
+                        q: UnsafeMutablePointer<Double>, u: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Double>,
+                        into out: UnsafeMutablePointer<Double>) {
+        let e = engine, width = e.width, n = e.pixelCount, taps = tapCount
+        q.update(repeating: 0, count: e.paddedCount)
+        u.update(repeating: 0, count: e.borderedCount)
+        let r = rows, d = rows + width
+        filters.storage.withUnsafeBufferPointer { cs in
+            flippedFilters.withUnsafeBufferPointer { fs in
                 for k in 0..<filterCount {
-                    let c = cs.baseAddress! + k * taps
-                    engine.convolve(padded: px, kernel: c, into: r)
-                    engine.convolve(padded: pv, kernel: c, into: d)
+                    let c = cs.baseAddress! + k * taps, f = fs.baseAddress! + k * taps
                     let nu2 = smoothings[k] * smoothings[k], wk = weights[k]
-                    for i in 0..<n {
-                        let s = r[i] * r[i] + nu2
-                        d[i] *= wk * nu2 / (s * s.squareRoot())
+                    e.sweepAdjoint(kernel: c, bordered: u, into: q) { i, uRow in
+                        e.convolveRow(i, padded: pv, flipped: f, into: d)
+                        switch curvature {
+                        case .state(let px):
+                            e.convolveRow(i, padded: px, flipped: f, into: r)
+                            for j in 0..<width {
+                                let s = r[j] * r[j] + nu2
+                                uRow[j] = d[j] * (wk * nu2 / (s * s.squareRoot()))
+                            }
+                        case .stored(let kappa):
+                            let kr = kappa + k * n + i * width
+                            for j in 0..<width { uRow[j] = d[j] * kr[j] }
+                        case .bound:
+                            let a = wk / smoothings[k]
+                            for j in 0..<width { uRow[j] = d[j] * a }
+                        }
                     }
-                    engine.scatter(d, kernel: c, into: q)
                 }
             }
-            out.storage.withUnsafeMutableBufferPointer { engine.fold(q, into: $0.baseAddress!) }
         }
+        e.fold(q, into: out)
+    }
+
+    /// out ← ∇²R(x) v = Σ_k w_k C_kᵀ(φ''(C_k x) ⊙ C_k v) (allocates its scratch; see
+    /// ``hessianVectorProduct(_:direction:into:workspace:)`` and ``hessian(at:shift:)`` for
+    /// repeated products).
+    public func hessianVectorProduct(_ x: Grid, direction v: Grid, into out: inout Grid) {
+        var w = Grid(shape: hessianWorkspaceShape)
+        hessianVectorProduct(x, direction: v, into: &out, workspace: &w)
+    }
+
+    /// out ← ∇²R(x) v using `workspace` (shape ``hessianWorkspaceShape``).
+    public func hessianVectorProduct(_ x: Grid, direction v: Grid, into out: inout Grid, workspace: inout Grid) {
+        checkImage(x); checkImage(v)
+        precondition(out.count == engine.pixelCount, "FieldOfExperts: Hessian-vector product \(out.shape), expected \(imageShape)")
+        let np = engine.paddedCount, nb = engine.borderedCount
+        precondition(workspace.count >= 3 * np + nb + 2 * engine.width, "FieldOfExperts: Hessian workspace too small")
+        workspace.storage.withUnsafeMutableBufferPointer { ws in
+            let px = ws.baseAddress!, pv = px + np, q = pv + np, u = q + np, rows = u + nb
+            x.storage.withUnsafeBufferPointer { engine.pad($0.baseAddress!, into: px) }
+            v.storage.withUnsafeBufferPointer { engine.pad($0.baseAddress!, into: pv) }
+            out.storage.withUnsafeMutableBufferPointer {
+                applyCurvature(.state(px), paddedDirection: pv, q: q, u: u, rows: rows, into: $0.baseAddress!)
+            }
+        }
+    }
+
+    /// κ_k = w_k φ''(C_k x) for every filter, K images of H × W in one array.
+    func curvatures(at x: Grid) -> [Double] {
+        checkImage(x)
+        let n = engine.pixelCount, np = engine.paddedCount, taps = tapCount
+        var kappa = [Double](repeating: 0, count: filterCount * n)
+        var padded = [Double](repeating: 0, count: np)
+        padded.withUnsafeMutableBufferPointer { p in
+            x.storage.withUnsafeBufferPointer { engine.pad($0.baseAddress!, into: p.baseAddress!) }
+        }
+        padded.withUnsafeBufferPointer { p in
+            flippedFilters.withUnsafeBufferPointer { fs in
+                kappa.withUnsafeMutableBufferPointer { ks in
+                    for k in 0..<filterCount {
+                        let nu2 = smoothings[k] * smoothings[k], wk = weights[k]
+                        for i in 0..<engine.height {
+                            let r = ks.baseAddress! + k * n + i * engine.width
+                            engine.convolveRow(i, padded: p.baseAddress!, flipped: fs.baseAddress! + k * taps, into: r)
+                            for j in 0..<engine.width {
+                                let s = r[j] * r[j] + nu2
+                                r[j] = wk * nu2 / (s * s.squareRoot())
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return kappa
+    }
+
+    /// ∇²R(x) + shift·I as an operator for CG: the curvatures w_k φ''(C_k x) are computed once
+    /// here, so each product costs one convolution and one transposed convolution per filter
+    /// (instead of two and one), and its scratch is allocated once. Products equal
+    /// ``hessianVectorProduct(_:direction:into:)`` (+ shift·v) to the last bit. The operator may be
+    /// used from several threads (its scratch is guarded by a lock, so they take turns).
+    public func hessianOperator(at x: Grid, shift: Double) -> SymmetricOperator {
+        let kappa = curvatures(at: x), model = self
+        let scratch = FieldOfExpertsScratch(count: 2 * engine.paddedCount + engine.borderedCount + 2 * engine.width)
+        return SymmetricOperator(shape: x.shape) { v, out in
+            model.checkImage(v)
+            precondition(out.count == model.engine.pixelCount, "FieldOfExperts: Hessian operator output \(out.shape), expected \(model.imageShape)")
+            let np = model.engine.paddedCount, nb = model.engine.borderedCount
+            scratch.buffer.withLock { buffer in
+                buffer.withUnsafeMutableBufferPointer { ws in
+                    let pv = ws.baseAddress!, q = pv + np, u = q + np, rows = u + nb
+                    v.storage.withUnsafeBufferPointer { model.engine.pad($0.baseAddress!, into: pv) }
+                    kappa.withUnsafeBufferPointer { ks in
+                        out.storage.withUnsafeMutableBufferPointer {
+                            model.applyCurvature(.stored(ks.baseAddress!), paddedDirection: pv, q: q, u: u, rows: rows, into: $0.baseAddress!)
+                        }
+                    }
+                }
+            }
+            if shift != 0 { out.axpy(shift, v) }
+        }
+    }
+
+    /// An estimate of ‖Σ_k (w_k/ν_k) C_kᵀC_k‖ = sup_x ‖∇²R(x)‖ (attained at x = 0) by `steps`
+    /// Lanczos steps with full reorthogonalisation, from a fixed seeded vector, plus `start` (a
+    /// previous Ritz vector, for warm starts) when given. Rayleigh–Ritz values never exceed the norm and
+    /// converge to it from below (within 0.1 % after 30 cold steps on the filter banks tested).
+    /// Returns the estimate and its Ritz vector (unit norm).
+    func curvatureBoundNormEstimate(steps: Int, start: [Double]? = nil) -> (value: Double, vector: [Double]) {
+        let n = engine.pixelCount, np = engine.paddedCount, nb = engine.borderedCount
+        let m = Swift.max(1, Swift.min(steps, n))
+        var basis = [Double](repeating: 0, count: (m + 1) * n)
+        var random = RandomSource(seed: 0x4C61_6E63_7A6F)
+        var first = random.gaussianGrid(Shape(n)).storage
+        if let start, start.count == n, start.allSatisfy(\.isFinite) {
+            // Warm start plus a fixed random part, so that the Krylov space is never confined to
+            // an invariant subspace of the previous top vector (an eigenvalue of another symmetry
+            // class overtaking it would be missed otherwise).
+            let sn = start.reduce(0) { $0 + $1 * $1 }.squareRoot(), rn = first.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if sn > 0 { for i in 0..<n { first[i] = start[i] / sn + 0.3 * first[i] / rn } }
+        }
+        var alpha: [Double] = [], beta: [Double] = []
+        var scratch = [Double](repeating: 0, count: 2 * np + nb + 2 * engine.width)
+        basis.withUnsafeMutableBufferPointer { bs in
+            let b = bs.baseAddress!
+            let s0 = first.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for i in 0..<n { b[i] = first[i] / s0 }
+            scratch.withUnsafeMutableBufferPointer { ws in
+                let pv = ws.baseAddress!, q = pv + np, u = q + np, rows = u + nb
+                for j in 0..<m {
+                    let vj = b + j * n, w = b + (j + 1) * n
+                    engine.pad(vj, into: pv)
+                    applyCurvature(.bound, paddedDirection: pv, q: q, u: u, rows: rows, into: w)
+                    var a = 0.0
+                    for i in 0..<n { a += vj[i] * w[i] }
+                    alpha.append(a)
+                    if j == m - 1 { break }
+                    // Full reorthogonalisation against v_0 … v_j, twice.
+                    for _ in 0..<2 {
+                        for l in 0...j {
+                            let vl = b + l * n
+                            var c = 0.0
+                            for i in 0..<n { c += vl[i] * w[i] }
+                            for i in 0..<n { w[i] -= c * vl[i] }
+                        }
+                    }
+                    var norm = 0.0
+                    for i in 0..<n { norm += w[i] * w[i] }
+                    norm = norm.squareRoot()
+                    if !(norm > 1e-10 * Swift.max(abs(a), 1e-300)) { break }   // invariant subspace found
+                    beta.append(norm)
+                    for i in 0..<n { w[i] /= norm }
+                }
+            }
+        }
+        let lambda = Self.largestEigenvalue(diagonal: alpha, offDiagonal: beta)
+        // Ritz vector Σ_j s_j v_j, s the top eigenvector of the tridiagonal matrix (inverse iteration).
+        let s = Self.eigenvector(diagonal: alpha, offDiagonal: beta, eigenvalue: lambda)
+        var vector = [Double](repeating: 0, count: n)
+        basis.withUnsafeBufferPointer { bs in
+            for j in 0..<alpha.count { for i in 0..<n { vector[i] += s[j] * bs[j * n + i] } }
+        }
+        let vn = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        if vn > 0 { for i in 0..<n { vector[i] /= vn } }
+        return (lambda, vector)
+    }
+
+    /// An eigenvector of the symmetric tridiagonal matrix (diagonal a, off-diagonal b) for the
+    /// (computed) eigenvalue λ, by three steps of inverse iteration with a slightly raised shift.
+    static func eigenvector(diagonal a: [Double], offDiagonal b: [Double], eigenvalue lambda: Double) -> [Double] {
+        let m = a.count
+        guard m > 1 else { return [1] }
+        let shift = lambda + 1e-10 * Swift.max(abs(lambda), 1e-300)
+        var x = [Double](repeating: 1, count: m)
+        for _ in 0..<3 {
+            // Thomas algorithm on (T − shift·I) y = x (tiny pivots are nudged, as usual for inverse iteration).
+            var c = [Double](repeating: 0, count: m), d = [Double](repeating: 0, count: m)
+            var pivot = a[0] - shift
+            if abs(pivot) < 1e-300 { pivot = 1e-300 }
+            c[0] = m > 1 ? b[0] / pivot : 0
+            d[0] = x[0] / pivot
+            for i in 1..<m {
+                pivot = a[i] - shift - b[i - 1] * c[i - 1]
+                if abs(pivot) < 1e-300 { pivot = 1e-300 }
+                c[i] = i < m - 1 ? b[i] / pivot : 0
+                d[i] = (x[i] - b[i - 1] * d[i - 1]) / pivot
+            }
+            var y = d
+            for i in stride(from: m - 2, through: 0, by: -1) { y[i] -= c[i] * y[i + 1] }
+            let norm = y.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm.isFinite, norm > 0 else { break }
+            x = y.map { $0 / norm }
+        }
+        return x
+    }
+
+    /// The largest eigenvalue of the symmetric tridiagonal matrix (diagonal, off-diagonal), by
+    /// bisection on Sturm sequence counts.
+    static func largestEigenvalue(diagonal a: [Double], offDiagonal b: [Double]) -> Double {
+        let m = a.count
+        guard m > 0 else { return 0 }
+        var lo = Double.infinity, hi = -Double.infinity
+        for i in 0..<m {   // Gershgorin interval
+            let radius = (i > 0 ? abs(b[i - 1]) : 0) + (i < m - 1 ? abs(b[i]) : 0)
+            lo = Swift.min(lo, a[i] - radius); hi = Swift.max(hi, a[i] + radius)
+        }
+        /// Number of eigenvalues < t.
+        func below(_ t: Double) -> Int {
+            var count = 0, d = 1.0
+            for i in 0..<m {
+                d = a[i] - t - (i > 0 ? b[i - 1] * b[i - 1] / d : 0)
+                if d == 0 { d = -1e-300 }
+                if d < 0 { count += 1 }
+            }
+            return count
+        }
+        for _ in 0..<200 {
+            let mid = 0.5 * (lo + hi)
+            if mid <= lo || mid >= hi { break }
+            if below(mid) >= m { hi = mid } else { lo = mid }
+        }
+        return hi
     }
 
     /// The gradient of G(θ) = ⟨∇ₓR(x; θ), v⟩ with respect to every parameter (filters, weights,
@@ -229,4 +490,11 @@ public struct FieldOfExperts: SmoothFunctional {
         }
         return result
     }
+}
+
+/// The scratch of one ``FieldOfExperts/hessianOperator(at:shift:)``, behind a lock (the operator is
+/// `Sendable`; concurrent products take turns instead of racing on the buffers).
+final class FieldOfExpertsScratch: Sendable {
+    let buffer: Mutex<[Double]>
+    init(count: Int) { buffer = Mutex([Double](repeating: 0, count: count)) }
 }

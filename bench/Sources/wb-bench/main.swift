@@ -218,9 +218,10 @@ case "tv":
           + "\"objective_at_target\":\(objective),\"gap_at_target\":\(gap),\"psnr_at_target\":\(psnr),"
           + "\"budget\":\(budget),\"objective_in_budget\":\(inBudget),\"iterations_in_budget\":\(budgetIterations),"
           + "\"psnr_in_budget\":\(budgetPSNR)}")
+case "foe-kernels": do { try runFoEKernelBench(reps: reps, threads: threads) } catch { bilevelLog("error: \(error)"); exit(1) }
 case let m where m.hasPrefix("bilevel"): do { try runBilevelBench(m) } catch { bilevelLog("error: \(error)"); exit(1) }
 case "nn": try runNNBench(threads: threads, reps: reps)
 case "nn-gemm": try runNNGemmBench(threads: threads, reps: reps)
 default:
-    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration[-iteration|-phase|-noise|-complex]|tv-input|tv|bilevel-b|bilevel-c|nn|nn-gemm [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|bernoulli|convolution --max-iterations K, see Calibration.swift] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K] [bilevel: see Bilevel.swift] [nn: see NN.swift]")
+    print("usage: wb-bench blur|fftw-pair|hdf5|png|calibration[-iteration|-phase|-noise|-complex]|tv-input|tv|bilevel-b|bilevel-c|foe-kernels|nn|nn-gemm [--size N] [--threads T] [--reps R] [--frames F --raw FILE.f32] [calibration: --n N --m M --p P --rho R --trials T --sensing gaussian|bernoulli|convolution --max-iterations K, see Calibration.swift] [tv: --noisy F --clean F --target OBJ --budget S --gap-every K] [bilevel: see Bilevel.swift] [foe-kernels: --setting c|real|both --boundary reflect|periodic|both, see FoEKernels.swift] [nn: see NN.swift]")
 }
