@@ -118,6 +118,8 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
             o = MAIDOptions(); o[keyPath: path] = value
             #expect(throws: BilevelError.self) { try o.validate() }
         }
+        o = MAIDOptions(); o.memory = 0
+        #expect(throws: BilevelError.self) { try o.validate() }
         o = MAIDOptions(); o.maxBacktracks = 0
         #expect(throws: BilevelError.self) { try o.validate() }
         o = MAIDOptions(); o.schedule = .geometric(rate: 1.5)
@@ -184,13 +186,15 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
 
 /// The MAID loop and its baselines on a small two-parameter TV problem.
 @Suite struct BilevelLoopTests {
-    @Test(arguments: [AccuracySchedule.adaptive, .fixed, .geometric(rate: 0.9), .polynomial(power: 2)])
-    func acceptedStepsDecreaseTheExactLoss(schedule: AccuracySchedule) throws {
+    @Test(arguments: [(AccuracySchedule.adaptive, MAIDDirection.gradient), (.adaptive, .lbfgs), (.fixed, .gradient),
+                      (.fixed, .lbfgs), (.geometric(rate: 0.9), .lbfgs), (.polynomial(power: 2), .gradient)])
+    func acceptedStepsDecreaseTheExactLoss(schedule: AccuracySchedule, direction: MAIDDirection) throws {
         let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 4)
         let model = try TVBilevelModel(minimumSmoothing: 0.01)
         let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
         var options = MAIDOptions()
         options.schedule = schedule
+        options.direction = direction
         options.maxOuterIterations = 12
         if schedule == .fixed { options.initialAccuracy = 1e-4; options.initialCGTolerance = 1e-4; options.minimumAccuracy = 1e-4 }
         // HOAG-style schedules start tighter (HOAG: 0.01·0.9^k): at ε ≈ 0.1 no step can be certified.
@@ -199,9 +203,14 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
         let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.05),
                                   options: options) { seen.append($0) }
         #expect(seen == result.history)
-        #expect(result.stopReason == .budget("outer iterations (12)"))
+        #expect(result.stopReason == .budget("outer iterations (12)") || result.stopReason == .converged,
+                "\(schedule), \(direction): \(result.stopReason)")
         let accepted = result.history.filter(\.accepted)
-        #expect(accepted.count >= 6, "\(schedule): only \(accepted.count) accepted steps")
+        #expect(accepted.count >= 6, "\(schedule), \(direction): only \(accepted.count) accepted steps")
+        // Every accepted step proves decrease: U(θ_{k+1}) < L(θ_k) ≤ U(θ_k).
+        for e in accepted { #expect(e.acceptedUpper! < e.lossLower && e.lossLower <= e.lossUpper, "entry \(e.iteration)") }
+        // Iterates stay in the box.
+        for e in result.history { #expect(e.theta == model.clip(e.theta)) }
         // Exact (tight) loss at θ_0 and after every accepted step: strictly decreasing.
         let exact = BilevelLossFunctional(problem: problem, epsilon: 1e-9)
         var thetas = [result.history[0].theta]
@@ -209,7 +218,7 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
             thetas.append(k + 1 < result.history.count ? result.history[k + 1].theta : result.theta)
         }
         let losses = thetas.map { exact.value(Grid(shape: Shape(2), storage: $0)) }
-        for k in 1..<losses.count { #expect(losses[k] < losses[k - 1], "\(schedule): step \(k) \(losses[k - 1]) → \(losses[k])") }
+        for k in 1..<losses.count { #expect(losses[k] < losses[k - 1], "\(schedule), \(direction): step \(k) \(losses[k - 1]) → \(losses[k])") }
         // Certified bounds bracket the exact loss, and the counters only grow.
         for (k, e) in result.history.enumerated() {
             let f = exact.value(Grid(shape: Shape(2), storage: e.theta))
@@ -219,7 +228,7 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
                 #expect(e.cgIterations >= result.history[k - 1].cgIterations)
             }
         }
-        record("loop \(schedule): loss \(losses.first!) → \(losses.last!), FISTA", Double(result.lowerLevelIterations))
+        record("loop \(schedule) \(direction): loss \(losses.first!) → \(losses.last!), FISTA", Double(result.lowerLevelIterations))
     }
 
     @Test func cleanDataDrivesTheWeightToZeroAndStopsAtTheBoundaryOrFloor() throws {
@@ -236,5 +245,88 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
         print("[measure] clean data: stop \(result.stopReason), θ \(result.theta), iterations \(result.history.count)")
         #expect([BilevelStopReason.boundary, .accuracyFloor, .stationary].contains(result.stopReason))
         #expect(result.theta[0] < log(0.01))
+    }
+}
+
+/// The projected method and its L-BFGS direction.
+@Suite struct BilevelProjectionTests {
+    /// A random symmetric positive definite n×n matrix (as a closure) and its entries.
+    func spd(_ n: Int, seed: UInt64) -> [[Double]] {
+        var rng = RandomSource(seed: seed)
+        let b = (0..<n).map { _ in (0..<n).map { _ in rng.gaussian() } }
+        return (0..<n).map { i in (0..<n).map { j in (0..<n).reduce(0) { $0 + b[i][$1] * b[j][$1] } + (i == j ? 0.1 : 0) } }
+    }
+
+    @Test func lbfgsDirectionIsADescentDirectionAndRespectsTheBox() throws {
+        let n = 6
+        let a = spd(n, seed: 3)
+        var rng = RandomSource(seed: 9)
+        var memory = QuasiNewtonMemory(capacity: 4)
+        // Pairs of a quadratic (y = A s), plus one with negative curvature that must be skipped.
+        for _ in 0..<6 {
+            let s = (0..<n).map { _ in rng.gaussian() }
+            memory.push(s: s, y: a.map { row in dot(row, s) })
+        }
+        memory.push(s: [1, 0, 0, 0, 0, 0], y: [-1, 0, 0, 0, 0, 0])
+        #expect(memory.count == 4 && memory.skipped == 1)
+        let lower: [Double] = [-1, -1, -Double.infinity, -1, -1, -1], upper: [Double] = [1, 1, Double.infinity, 1, 1, 1]
+        for trial in 0..<50 {
+            let z = (0..<n).map { _ in rng.gaussian() }
+            // Interior point: d = Hz with ⟨z, d⟩ > 0.
+            let theta0 = (0..<n).map { _ in 0.5 * rng.uniform() - 0.25 }
+            let d0 = projectedDirection(theta: theta0, z: z, lower: lower, upper: upper, memory: memory)
+            #expect(dot(z, d0) > 0, "trial \(trial)")
+            #expect(zip(d0, memory.apply(z)).allSatisfy { abs($0 - $1) <= 1e-12 * (1 + abs($1)) })
+            // Some components on their bounds: blocked ones (−z pointing out) get d = 0, the rest
+            // stays a descent direction, and a short step stays in the box and decreases ⟨z, ·⟩.
+            var theta = theta0
+            theta[0] = -1; theta[1] = 1; theta[3] = -1 + 1e-5
+            let d = projectedDirection(theta: theta, z: z, lower: lower, upper: upper, memory: memory)
+            if z[0] > 0 { #expect(d[0] == 0) }
+            if z[1] < 0 { #expect(d[1] == 0) }
+            if z[3] > 0 { #expect(d[3] == z[3]) }
+            #expect(dot(z, d) > 0 || d.allSatisfy { $0 == 0 })
+            var step = [Double](repeating: 0, count: n)
+            for j in 0..<n { step[j] = min(max(theta[j] - 1e-3 * d[j], lower[j]), upper[j]) }
+            var moved = [Double](repeating: 0, count: n)
+            for j in 0..<n { moved[j] = theta[j] - step[j] }
+            #expect(dot(z, moved) >= 0)
+        }
+    }
+
+    /// TV with (λ, ν) on cartoon images, ν ≥ ν_min = 0.02: the optimum is on the bound (the spec's
+    /// test B observation). Known answer: ν* = ν_min exactly and λ* from golden section at ν_min;
+    /// KKT checked by the sign of the exact ∂f/∂θ₂ there. Both directions must find it.
+    @Test(arguments: [MAIDDirection.gradient, .lbfgs])
+    func projectedMAIDFindsAnOptimumOnTheBound(direction: MAIDDirection) throws {
+        let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 6)
+        let nuMin = 0.02
+        let model = try TVBilevelModel(minimumSmoothing: nuMin)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        let reference = BilevelLossFunctional(problem: problem, epsilon: 1e-9, delta: 1e-11)
+        func f(_ logLambda: Double) -> Double { reference.value(Grid(shape: Shape(2), storage: [logLambda, log(nuMin)])) }
+        let golden = goldenSectionMinimum(in: log(0.005)...log(0.5), tolerance: 1e-5, f)
+        let star = try reference.evaluator.evaluate(theta: [golden.x, log(nuMin)], epsilon: 1e-10, delta: 1e-12)
+        #expect(star.hypergradient[1] > 0, "the optimum is not on the bound: ∂f/∂θ₂ = \(star.hypergradient[1])")
+        var options = MAIDOptions()
+        options.direction = direction
+        options.maxOuterIterations = 150
+        options.gradientTolerance = 1e-4
+        let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.1),
+                                  options: options)
+        let (lambda, nu) = model.parameters(result.theta)
+        record("bound (\(direction)): λ*", exp(golden.x))
+        record("bound (\(direction)): |λ/λ* − 1|", abs(lambda / exp(golden.x) - 1))
+        record("bound (\(direction)): ν/ν_min − 1", nu / nuMin - 1)
+        record("bound (\(direction)): outer iterations", Double(result.history.count))
+        record("bound (\(direction)): FISTA iterations", Double(result.lowerLevelIterations))
+        print("[measure] bound (\(direction)): stop \(result.stopReason)")
+        #expect(result.theta[1] == log(nuMin), "ν = \(nu) is not on its bound \(nuMin)")
+        let accepted = result.history.filter(\.accepted)
+        for e in accepted { #expect(e.acceptedUpper! < e.lossLower, "entry \(e.iteration)") }
+        record("bound (\(direction)): accepted L-BFGS steps", Double(accepted.filter(\.quasiNewton).count))
+        if direction == .lbfgs { #expect(accepted.contains { $0.quasiNewton }, "no L-BFGS step was accepted") }
+        #expect(abs(lambda / exp(golden.x) - 1) <= 0.01, "λ = \(lambda), λ* = \(exp(golden.x))")
+        #expect(f(result.theta[0]) <= golden.value * (1 + 1e-4))
     }
 }

@@ -210,6 +210,8 @@ import Inverse
         (["--sigma", "0.1", "--step-shrink", "1.5", "clean.h5:/clean"], Int32(2), ["--step-shrink"]),
         (["--sigma", "0.1", "--armijo", "0.01", "clean.h5:/clean"], Int32(2), ["--armijo"]),
         (["--sigma", "0.1", "--epsilon", "-1", "clean.h5:/clean"], Int32(2), ["--epsilon"]),
+        (["--sigma", "0.1", "--memory", "0", "clean.h5:/clean"], Int32(2), ["--memory"]),
+        (["--sigma", "0.1", "--direction", "newton", "clean.h5:/clean"], Int32(2), ["--direction", "lbfgs"]),
         (["--sigma", "-0.1", "clean.h5:/clean"], Int32(2), ["--sigma"]),
         (["clean.h5:/clean"], Int32(2), ["--noisy", "--sigma"]),
         (["--sigma", "0.1", "--crop-size", "40", "clean.h5:/clean"], Int32(1), ["smaller than --crop-size 40"]),

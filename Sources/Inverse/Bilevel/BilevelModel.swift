@@ -82,7 +82,9 @@ extension BilevelModel {
 /// forward differences with Neumann boundary), with
 ///
 /// - θ = [log λ] when only the weight is learned (ν fixed), or
-/// - θ = [log λ, log(ν − ν_min)] when ν is learned too, which keeps ν > ν_min (spec §7 B).
+/// - θ = [log λ, log ν] when ν is learned too, with the box θ₂ ≥ log ν_min (spec §7 B): MAID is a
+///   projected method, so ν reaches ν_min exactly when the optimum is on the bound (the earlier
+///   θ₂ = log(ν − ν_min) put the bound at θ₂ = −∞, where ∂f/∂θ₂ → 0 and ν only crept towards it).
 ///
 /// The Lipschitz constant of ∇R is the certified 8λ/ν (``SmoothedTV/lipschitzConstant``).
 public struct TVBilevelModel: BilevelModel {
@@ -106,11 +108,11 @@ public struct TVBilevelModel: BilevelModel {
         self.isotropic = isotropic
     }
 
-    /// λ and ν learned, with ν = ν_min + e^{θ₂} > ν_min (ν_min finite and > 0).
+    /// λ and ν = e^{θ₂} learned, with θ₂ ≥ log ν_min (0 < ν_min < e⁶).
     public init(minimumSmoothing: Double, isotropic: Bool = true) throws {
-        guard minimumSmoothing > 0, minimumSmoothing.isFinite else {
+        guard minimumSmoothing > 0, minimumSmoothing < exp(6) else {
             throw BilevelError.invalidOption(name: "minimumSmoothing", value: minimumSmoothing,
-                                             reason: "ν_min must be finite and > 0 (learning ν drives it to 0 otherwise)")
+                                             reason: "ν_min must be > 0 (learning ν drives it to 0 otherwise) and < e⁶ (the upper end of log ν)")
         }
         learnsSmoothing = true
         fixedSmoothing = .nan
@@ -120,27 +122,27 @@ public struct TVBilevelModel: BilevelModel {
 
     /// 1 or 2.
     public var parameterCount: Int { learnsSmoothing ? 2 : 1 }
-    /// log-parameters are clipped to [−12, 6] (λ, ν − ν_min ∈ [6e-6, 403]).
-    public var lowerBounds: [Double] { Array(repeating: -12, count: parameterCount) }
+    /// log-parameters are clipped to [−12, 6] (λ ∈ [6e-6, 403]); log ν to [log ν_min, 6].
+    public var lowerBounds: [Double] { learnsSmoothing ? [-12, log(minimumSmoothing)] : [-12] }
     /// See ``lowerBounds``.
     public var upperBounds: [Double] { Array(repeating: 6, count: parameterCount) }
 
-    /// θ for a weight λ > 0 and (when learned) a smoothing ν > ν_min.
+    /// θ for a weight λ > 0 and (when learned) a smoothing ν ≥ ν_min (default 10 ν_min).
     public func initialTheta(weight: Double, smoothing: Double? = nil) throws -> [Double] {
         guard weight > 0, weight.isFinite else {
             throw BilevelError.invalidOption(name: "weight", value: weight, reason: "λ must be finite and > 0")
         }
         guard learnsSmoothing else { return [log(weight)] }
         let nu = smoothing ?? 10 * minimumSmoothing
-        guard nu > minimumSmoothing, nu.isFinite else {
-            throw BilevelError.invalidOption(name: "smoothing", value: nu, reason: "ν must be finite and > ν_min = \(minimumSmoothing)")
+        guard nu >= minimumSmoothing, nu.isFinite else {
+            throw BilevelError.invalidOption(name: "smoothing", value: nu, reason: "ν must be finite and ≥ ν_min = \(minimumSmoothing)")
         }
-        return [log(weight), log(nu - minimumSmoothing)]
+        return [log(weight), log(nu)]
     }
 
     /// (λ, ν) of θ.
     public func parameters(_ theta: [Double]) -> (weight: Double, smoothing: Double) {
-        (exp(theta[0]), learnsSmoothing ? minimumSmoothing + exp(theta[1]) : fixedSmoothing)
+        (exp(theta[0]), learnsSmoothing ? exp(theta[1]) : fixedSmoothing)
     }
 
     /// SmoothedTV with (λ, ν) of θ.
@@ -149,11 +151,11 @@ public struct TVBilevelModel: BilevelModel {
         return SmoothedTV(shape: Shape(height, width), weight: p.weight, smoothing: p.smoothing, isotropic: isotropic)
     }
 
-    /// (λ ∂_λ, (ν − ν_min) ∂_ν) of ⟨∇ₓR, w⟩ (chain rule through exp).
+    /// (λ ∂_λ, ν ∂_ν) of ⟨∇ₓR, w⟩ (chain rule through exp).
     public func mixedDerivative(_ r: SmoothedTV, theta: [Double], at x: Grid, direction w: Grid) -> [Double] {
         let d = r.mixedDerivatives(x, direction: w)
         var out = [r.weight * d.weight]
-        if learnsSmoothing { out.append((r.smoothing - minimumSmoothing) * d.smoothing) }
+        if learnsSmoothing { out.append(r.smoothing * d.smoothing) }
         return out
     }
 
@@ -165,7 +167,9 @@ public struct TVBilevelModel: BilevelModel {
 /// (``FieldOfExperts``, direct "same" convolution with the given boundary) with K filters of
 /// s × s taps, and
 ///
-///     θ = [c (K·s·s taps, row-major (K, s, s), unconstrained)] ++ [log w_k] ++ [log(ν_k − ν_min)].
+///     θ = [c (K·s·s taps, row-major (K, s, s), unconstrained)] ++ [log w_k] ++ [log ν_k],
+///
+/// with the box log ν_k ≥ max(−12, log ν_min) (a bound MAID's projection reaches exactly).
 ///
 /// This is exactly the model file's R (no ½), so the learned parameters go into a
 /// `FieldOfExpertsModelFile` unchanged. There is no separate global weight (the spec's e^{θ₀}
@@ -194,7 +198,7 @@ public struct FoEBilevelModel: BilevelModel {
     /// ν_min ≥ 0.
     public let minimumSmoothing: Double
 
-    /// K ≥ 1 filters of odd size s ≥ 1, smoothings ν_k = ν_min + e^{θ} (ν_min ≥ 0).
+    /// K ≥ 1 filters of odd size s ≥ 1, smoothings ν_k = e^{θ} ≥ ν_min (0 ≤ ν_min < e⁶).
     public init(filterCount: Int, filterSize: Int, boundary: ConvolutionBoundary = .reflect,
                 minimumSmoothing: Double = 0) throws {
         guard filterCount >= 1 else {
@@ -203,8 +207,9 @@ public struct FoEBilevelModel: BilevelModel {
         guard filterSize >= 1, filterSize % 2 == 1 else {
             throw BilevelError.invalidOption(name: "filterSize", value: Double(filterSize), reason: "the filter size must be odd and ≥ 1")
         }
-        guard minimumSmoothing >= 0, minimumSmoothing.isFinite else {
-            throw BilevelError.invalidOption(name: "minimumSmoothing", value: minimumSmoothing, reason: "ν_min must be finite and ≥ 0")
+        guard minimumSmoothing >= 0, minimumSmoothing < exp(6) else {
+            throw BilevelError.invalidOption(name: "minimumSmoothing", value: minimumSmoothing,
+                                             reason: "ν_min must be ≥ 0 and < e⁶ (the upper end of log ν)")
         }
         self.filterCount = filterCount
         self.filterSize = filterSize
@@ -220,9 +225,10 @@ public struct FoEBilevelModel: BilevelModel {
     var tapCount: Int { filterSize * filterSize }
     /// K s² + 2K.
     public var parameterCount: Int { filterCount * (tapCount + 2) }
-    /// Taps unbounded; log-weights and log-smoothings clipped to [−12, 6].
+    /// Taps unbounded; log-weights clipped to [−12, 6], log-smoothings to [max(−12, log ν_min), 6].
     public var lowerBounds: [Double] {
-        Array(repeating: -.infinity, count: filterCount * tapCount) + Array(repeating: -12, count: 2 * filterCount)
+        Array(repeating: -.infinity, count: filterCount * tapCount) + Array(repeating: -12, count: filterCount)
+            + Array(repeating: Swift.max(-12, log(minimumSmoothing)), count: filterCount)
     }
     /// See ``lowerBounds``.
     public var upperBounds: [Double] {
@@ -241,10 +247,10 @@ public struct FoEBilevelModel: BilevelModel {
         if let i = weights.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
             throw BilevelError.invalidParameters("weight \(i) = \(weights[i]) must be finite and > 0")
         }
-        if let i = smoothings.firstIndex(where: { !($0 > minimumSmoothing && $0.isFinite) }) {
-            throw BilevelError.invalidParameters("smoothing \(i) = \(smoothings[i]) must be finite and > ν_min = \(minimumSmoothing)")
+        if let i = smoothings.firstIndex(where: { !($0 > 0 && $0 >= minimumSmoothing && $0.isFinite) }) {
+            throw BilevelError.invalidParameters("smoothing \(i) = \(smoothings[i]) must be finite, > 0 and ≥ ν_min = \(minimumSmoothing)")
         }
-        return filters.storage + weights.map { log($0) } + smoothings.map { log($0 - minimumSmoothing) }
+        return filters.storage + weights.map { log($0) } + smoothings.map { log($0) }
     }
 
     /// Filters (K, s, s), weights and smoothings of θ.
@@ -252,7 +258,7 @@ public struct FoEBilevelModel: BilevelModel {
         let nf = filterCount * tapCount
         let filters = Grid(shape: Shape(filterCount, filterSize, filterSize), storage: Array(theta[0..<nf]))
         let weights = theta[nf..<(nf + filterCount)].map { exp($0) }
-        let smoothings = theta[(nf + filterCount)..<(nf + 2 * filterCount)].map { minimumSmoothing + exp($0) }
+        let smoothings = theta[(nf + filterCount)..<(nf + 2 * filterCount)].map { exp($0) }
         return (filters, weights, smoothings)
     }
 
@@ -263,13 +269,13 @@ public struct FoEBilevelModel: BilevelModel {
                               height: height, width: width, boundary: boundary)
     }
 
-    /// Closed-form mixed derivative, with the chain rule w_k ∂_{w_k} and (ν_k − ν_min) ∂_{ν_k}.
+    /// Closed-form mixed derivative, with the chain rule w_k ∂_{w_k} and ν_k ∂_{ν_k}.
     public func mixedDerivative(_ r: FieldOfExperts, theta: [Double], at x: Grid, direction w: Grid) -> [Double] {
         let d = r.mixedDerivatives(x, direction: w)
         var out = d.filters.storage
         out.reserveCapacity(parameterCount)
         for k in 0..<filterCount { out.append(r.weights[k] * d.weights[k]) }
-        for k in 0..<filterCount { out.append((r.smoothings[k] - minimumSmoothing) * d.smoothings[k]) }
+        for k in 0..<filterCount { out.append(r.smoothings[k] * d.smoothings[k]) }
         return out
     }
 

@@ -24,6 +24,20 @@ public enum AccuracySchedule: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The search direction d of MAID's step θ⁺ = P(θ − αd) (P: projection onto the model's box).
+public enum MAIDDirection: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// d = z (the spec's Algorithm 3.1): projected gradient descent with one scalar step that is
+    /// grown by ρ̄ after every accepted step.
+    case gradient
+    /// d = H z, H the L-BFGS inverse-Hessian approximation of the accepted (Δθ, Δz) pairs
+    /// restricted to the free variables (two-metric projection), trial step 1; falls back to
+    /// d = z when the memory is empty or an L-BFGS line search fails.
+    case lbfgs
+
+    /// "gradient" or "lbfgs".
+    public var description: String { rawValue }
+}
+
 /// Constants of MAID (spec Part B, Algorithm 3.1 and 3.2); defaults are the reference code's
 /// values (spec §3 table), except the Armijo constant c = η² written out. Check with ``validate()``.
 public struct MAIDOptions: Sendable, Equatable {
@@ -63,6 +77,10 @@ public struct MAIDOptions: Sendable, Equatable {
     public var schedule = AccuracySchedule.adaptive
     /// Seed of the probe directions of the constant estimates.
     public var seed: UInt64 = 0
+    /// Search direction: L-BFGS (default) or the hypergradient itself (the spec's Algorithm 3.1).
+    public var direction = MAIDDirection.lbfgs
+    /// Pairs (s, y) kept by the L-BFGS direction (≥ 1).
+    public var memory = 10
 
     /// Defaults.
     public init() {}
@@ -110,6 +128,7 @@ public struct MAIDOptions: Sendable, Equatable {
         guard limits.constantSafetyFactor >= 1, limits.constantSafetyFactor.isFinite else {
             throw bad("constantSafetyFactor", limits.constantSafetyFactor, "must be finite and ≥ 1")
         }
+        guard memory >= 1 else { throw bad("memory", Double(memory), "the L-BFGS memory must be ≥ 1") }
         switch schedule {
         case .geometric(let r):
             guard r > 0, r < 1 else { throw bad("schedule.rate", r, "a geometric schedule needs a rate in (0, 1)") }
@@ -174,6 +193,13 @@ public struct BilevelHistoryEntry: Sendable, Equatable {
     public var backtracks: Int
     /// Whether a step was accepted.
     public var accepted: Bool
+    /// Whether the accepted step (or, without one, the first direction tried) was an L-BFGS one.
+    public var quasiNewton: Bool
+    /// ‖θ_k − P(θ_k − z_k)‖, the projected-gradient norm (the stationarity measure on the box).
+    public var projectedGradientNorm: Double
+    /// Certified upper bound U(θ_{k+1}) of the accepted trial point (nil without an accepted
+    /// step); the line search guarantees U(θ_{k+1}) < L(θ_k) ≤ f(θ_k).
+    public var acceptedUpper: Double?
     /// Cumulative FISTA iterations (all images) at the end of the iteration.
     public var lowerLevelIterations: Int
     /// Cumulative CG iterations (all images) at the end of the iteration.
@@ -218,26 +244,36 @@ public struct BilevelResult: Sendable {
 }
 
 /// MAID, the method of adaptive inexact descent for bilevel learning (Salehi, Mukherjee,
-/// Roberts, Ehrhardt, SIAM J. Math. Data Sci. 2025; spec Part B Algorithm 3.1), and the same loop
-/// with fixed or a-priori decreasing (HOAG-style) accuracies as baselines. docs/bilevel.md
-/// describes the constants, the bounds and the stop reasons.
+/// Roberts, Ehrhardt, SIAM J. Math. Data Sci. 2025; spec Part B Algorithm 3.1), made a projected
+/// method on the model's box, with an optional L-BFGS direction, and the same loop with fixed or
+/// a-priori decreasing (HOAG-style) accuracies as baselines. docs/bilevel.md describes the
+/// directions, the projection, the constants, the bounds and the stop reasons.
 public enum MAID {
-    /// Runs the method from `initialTheta`; `progress` sees every history entry as it is made.
+    /// Runs the method from `initialTheta` (projected onto the box); `progress` sees every history
+    /// entry as it is made.
     ///
-    /// Per outer iteration k (ε, δ per image; U, L the certified loss bounds):
-    /// 1. solve the lower levels at θ_k to ε (warm start), CG to δ, z and ω; adaptive: while
-    ///    ω > (1 − η)‖z‖ tighten ε, δ by ν (stop at the floor);
-    /// 2. stop if converged (‖z‖, ω ≤ tol), stationary or at the boundary;
-    /// 3. backtrack α = α_k ρ^i, i < maxBT: θ⁺ = clip(θ_k − αz), solve at θ⁺ to ε, accept if
-    ///    U(θ⁺) − L(θ_k) ≤ −c⟨z, θ_k − θ⁺⟩ (= −cα‖z‖² without clipping);
-    /// 4. success: θ_{k+1} = θ⁺, α_{k+1} = ρ̄α, ε, δ ← ν̄ε, ν̄δ (adaptive); failure: ε, δ ← νε, νδ,
-    ///    maxBT + 1, same θ (adaptive), or stop after three failures (fixed); schedules set ε_k, δ_k.
+    /// Per outer iteration k (ε, δ per image; U, L the certified loss bounds, P the projection):
+    /// 1. solve the lower levels at θ_k to ε (warm start), CG to δ, z and ω; build the direction d
+    ///    (``MAIDDirection``; components on the box with −z pointing out are blocked, d_j = 0);
+    ///    adaptive: while ω‖d‖ > (1 − η)⟨z, d⟩ tighten ε, δ by ν (stop at the floor) — for d = z
+    ///    without blocked components this is the spec's ω ≤ (1 − η)‖z‖, and it makes −d a descent
+    ///    direction of the exact f;
+    /// 2. stop if converged (‖θ − P(θ − z)‖ ≤ tol and ω ≤ tol), stationary or at the boundary;
+    /// 3. backtrack α = α₀ρ^i, i < maxBT (α₀ = 1 for L-BFGS, the running gradient step otherwise):
+    ///    θ⁺ = P(θ_k − αd), solve at θ⁺ to ε, accept if U(θ⁺) − L(θ_k) ≤ −c⟨z, θ_k − θ⁺⟩
+    ///    (= −cα⟨z, d⟩ without projection), which proves f(θ⁺) < f(θ_k); a failed L-BFGS search
+    ///    clears the memory and searches along d = z at once;
+    /// 4. success: θ_{k+1} = θ⁺, gradient step α ← ρ̄α, ε, δ ← ν̄ε, ν̄δ (adaptive), and the pair
+    ///    (θ_{k+1} − θ_k, z_{k+1} − z_k) enters the memory if its curvature is positive;
+    ///    failure: ε, δ ← νε, νδ, maxBT + 1, same θ (adaptive), or stop after three failures
+    ///    (fixed); schedules set ε_k, δ_k.
     public static func run<Model: BilevelModel>(problem: BilevelProblem<Model>, initialTheta: [Double],
                                                 options: MAIDOptions = MAIDOptions(),
                                                 progress: (BilevelHistoryEntry) -> Void = { _ in }) throws -> BilevelResult {
         try options.validate()
         let model = problem.model
         try model.validate(theta: initialTheta)
+        let lower = model.lowerBounds, upper = model.upperBounds
         let start = ContinuousClock.now
         func elapsed() -> Double { secondsBetween(start, .now) }
         let evaluator = BilevelEvaluator(problem: problem, limits: options.limits, seed: options.seed)
@@ -249,6 +285,9 @@ public enum MAID {
         var consecutiveFailures = 0
         var stop: BilevelStopReason? = nil
         var current = try evaluator.solve(theta: theta, epsilon: epsilon, commit: true)
+        var memory = QuasiNewtonMemory(capacity: options.memory)
+        // (θ_k, z_k) of the last accepted step, to form the next pair once z_{k+1} is known.
+        var previous: (theta: [Double], z: [Double])? = nil
         var k = 0
 
         func budgetExceeded() -> BilevelStopReason? {
@@ -269,6 +308,10 @@ public enum MAID {
                 return (options.initialAccuracy * f, options.initialCGTolerance * f)
             }
         }
+        func direction(_ z: [Double], quasiNewton: Bool) -> [Double] {
+            projectedDirection(theta: theta, z: z, lower: lower, upper: upper,
+                               memory: quasiNewton ? memory : nil)
+        }
 
         outer: while stop == nil {
             if k >= options.maxOuterIterations { stop = .budget("outer iterations (\(options.maxOuterIterations))"); break }
@@ -279,56 +322,70 @@ public enum MAID {
                 if e < epsilon { current = try evaluator.solve(theta: theta, epsilon: e, commit: true) }
                 epsilon = e; delta = d
             }
-            // 1. Inexact hypergradient (Algorithm 3.2).
-            var z: [Double] = [], omega = 0.0
+            // 1. Inexact hypergradient and direction (Algorithm 3.2, with the direction's test).
+            let useQN = options.direction == .lbfgs && !memory.isEmpty
+            var z: [Double] = [], omega = 0.0, d: [Double] = [], pgNorm = 0.0
             while true {
                 (z, omega) = try evaluator.hypergradient(theta: theta, delta: delta)
-                let zn = norm(z)
-                if zn <= options.gradientTolerance && omega <= options.gradientTolerance { stop = .converged; break }
-                if options.schedule != .adaptive || omega <= (1 - options.descentMargin) * zn { break }
+                pgNorm = norm(zip(theta, zip(z, zip(lower, upper))).map { t, r in t - min(max(t - r.0, r.1.0), r.1.1) })
+                if pgNorm <= options.gradientTolerance && omega <= options.gradientTolerance { stop = .converged; break }
+                d = direction(z, quasiNewton: useQN)
+                let zd = dot(z, d)
+                if options.schedule != .adaptive || (zd > 0 && omega * norm(d) <= (1 - options.descentMargin) * zd) { break }
+                // d = 0 with z ≠ 0: every component is blocked, the boundary stop below applies.
+                if zd == 0 && z.contains(where: { $0 != 0 }) && d.allSatisfy({ $0 == 0 }) { break }
                 epsilon *= options.accuracyTightening
                 delta *= options.accuracyTightening
                 if epsilon < options.minimumAccuracy { stop = .accuracyFloor; break }
                 if let b = budgetExceeded() { stop = b; break }
                 current = try evaluator.solve(theta: theta, epsilon: epsilon, commit: true)
             }
+            // The pair of the previous accepted step, now that z_k is known.
+            if let p = previous {
+                memory.push(s: zip(theta, p.theta).map { $0 - $1 }, y: zip(z, p.z).map { $0 - $1 })
+                previous = nil
+            }
             let zNorm = norm(z)
             var entry = BilevelHistoryEntry(
                 iteration: k, theta: theta, loss: current.loss, lossUpper: current.upper, lossLower: current.lower,
                 epsilon: epsilon, delta: delta, stepSize: 0, hypergradientNorm: zNorm, errorBound: omega,
-                backtracks: 0, accepted: false, lowerLevelIterations: evaluator.lowerLevelIterations,
-                cgIterations: evaluator.cgIterations,
+                backtracks: 0, accepted: false, quasiNewton: useQN, projectedGradientNorm: pgNorm, acceptedUpper: nil,
+                lowerLevelIterations: evaluator.lowerLevelIterations, cgIterations: evaluator.cgIterations,
                 stackedLowerLevelIterations: evaluator.stackedLowerLevelIterations,
                 stackedCGIterations: evaluator.stackedCGIterations, seconds: elapsed())
             if stop != nil { history.append(entry); progress(entry); break }
             // 2. Stationary or at the boundary.
             let thetaNorm = norm(theta)
-            if zNorm == 0 || alpha * zNorm <= 1e-14 * (1 + thetaNorm) {
+            if zNorm == 0 || alpha * zNorm <= 1e-14 * (1 + thetaNorm) && !useQN {
                 stop = .stationary; history.append(entry); progress(entry); break
             }
-            var projected = z
-            for j in z.indices where (theta[j] <= model.lowerBounds[j] && z[j] > 0) || (theta[j] >= model.upperBounds[j] && z[j] < 0) {
-                projected[j] = 0
-            }
-            if norm(projected) == 0 { stop = .boundary; history.append(entry); progress(entry); break }
-            // 3. Backtracking on the certified bounds.
+            if norm(direction(z, quasiNewton: false)) == 0 { stop = .boundary; history.append(entry); progress(entry); break }
+            // 3. Backtracking on the certified bounds: L-BFGS from α = 1, then (or only) d = z.
             var accepted = false
-            for i in 0..<maxBT {
-                if let b = budgetExceeded() { stop = b; break }
-                let a = alpha * pow(options.stepShrink, Double(i))
-                let trial = model.clip(zip(theta, z).map { $0 - a * $1 })
-                let decrease = zip(z, zip(theta, trial)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
-                entry.backtracks = i + 1
-                if decrease <= 0 { continue }
-                let t = try evaluator.solve(theta: trial, epsilon: epsilon, commit: false)
-                if t.upper - current.lower <= -options.armijo * decrease {
-                    evaluator.acceptTrial()
-                    current = evaluator.bounds(commit: true)
-                    theta = trial
-                    entry.stepSize = a
-                    accepted = true
-                    alpha = a * options.stepGrowth
-                    break
+            var searches: [(d: [Double], step: Double, quasiNewton: Bool)] = [(d, useQN ? 1 : alpha, useQN)]
+            if useQN { searches.append((direction(z, quasiNewton: false), alpha, false)) }
+            search: for (si, search) in searches.enumerated() {
+                if si > 0 { memory.clear() }       // the L-BFGS search failed: restart from d = z
+                for i in 0..<maxBT {
+                    if let b = budgetExceeded() { stop = b; break search }
+                    let a = search.step * pow(options.stepShrink, Double(i))
+                    let trial = model.clip(zip(theta, search.d).map { $0 - a * $1 })
+                    let decrease = dot(z, zip(theta, trial).map { $0 - $1 })
+                    entry.backtracks += 1
+                    if decrease <= 0 { continue }
+                    let t = try evaluator.solve(theta: trial, epsilon: epsilon, commit: false)
+                    if t.upper - current.lower <= -options.armijo * decrease {
+                        evaluator.acceptTrial()
+                        current = evaluator.bounds(commit: true)
+                        entry.acceptedUpper = t.upper
+                        previous = (theta, z)
+                        theta = trial
+                        entry.stepSize = a
+                        entry.quasiNewton = search.quasiNewton
+                        accepted = true
+                        if !search.quasiNewton { alpha = a * options.stepGrowth }
+                        break search
+                    }
                 }
             }
             entry.accepted = accepted
@@ -372,6 +429,81 @@ public enum MAID {
                              stackedCGIterations: evaluator.stackedCGIterations, seconds: elapsed(),
                              reconstructions: evaluator.reconstructions)
     }
-
 }
 
+func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+/// The last m curvature pairs s = Δθ, y = Δz of accepted steps (oldest first). A pair enters only
+/// if ⟨s, y⟩ > 1e-10‖s‖‖y‖ (positive curvature), so H stays symmetric positive definite.
+struct QuasiNewtonMemory {
+    let capacity: Int
+    private(set) var s: [[Double]] = [], y: [[Double]] = []
+    /// Pairs rejected by the curvature test so far.
+    private(set) var skipped = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var isEmpty: Bool { s.isEmpty }
+    var count: Int { s.count }
+
+    mutating func push(s ds: [Double], y dy: [Double]) {
+        let sy = dot(ds, dy)
+        guard sy > 1e-10 * norm(ds) * norm(dy), sy.isFinite else { skipped += 1; return }
+        if s.count == capacity { s.removeFirst(); y.removeFirst() }
+        s.append(ds); y.append(dy)
+    }
+
+    mutating func clear() { s.removeAll(); y.removeAll() }
+
+    /// H g by the two-loop recursion (Nocedal & Wright Alg. 7.4), H⁰ = ⟨s, y⟩/⟨y, y⟩ I of the newest
+    /// pair; the identity when empty.
+    func apply(_ g: [Double]) -> [Double] {
+        var q = g
+        guard let sl = s.last, let yl = y.last else { return q }
+        var a = [Double](repeating: 0, count: s.count)
+        for i in s.indices.reversed() {
+            a[i] = dot(s[i], q) / dot(y[i], s[i])
+            for j in q.indices { q[j] -= a[i] * y[i][j] }
+        }
+        let gamma = dot(sl, yl) / dot(yl, yl)
+        for j in q.indices { q[j] *= gamma }
+        for i in s.indices {
+            let b = dot(y[i], q) / dot(y[i], s[i])
+            for j in q.indices { q[j] += (a[i] - b) * s[i][j] }
+        }
+        return q
+    }
+}
+
+/// The direction d of the step θ⁺ = P(θ − αd) on the box [lower, upper] (Bertsekas' two-metric
+/// projection, SIAM J. Control Optim. 20, 1982):
+/// - blocked components (on a bound with −z pointing out of the box) get d_j = 0;
+/// - ε-active components (within w = min(10⁻³, ‖θ − P(θ − z)‖) of a bound with −z pointing at
+///   it) get d_j = z_j, so they move onto the bound;
+/// - the free components get (H z_F)_F, H the L-BFGS matrix (`memory`) or the identity (nil),
+///   z_F = z with the other components zeroed.
+/// Then ⟨z, d⟩ = z_Fᵀ H z_F + ‖z_active‖² > 0 unless d = 0.
+func projectedDirection(theta: [Double], z: [Double], lower: [Double], upper: [Double],
+                        memory: QuasiNewtonMemory?) -> [Double] {
+    let n = theta.count
+    var pg = 0.0
+    for j in 0..<n { let p = theta[j] - min(max(theta[j] - z[j], lower[j]), upper[j]); pg += p * p }
+    let w = min(1e-3, pg.squareRoot())
+    // 0 free, 1 ε-active, 2 blocked.
+    var kind = [Int](repeating: 0, count: n)
+    for j in 0..<n {
+        if (theta[j] <= lower[j] && z[j] > 0) || (theta[j] >= upper[j] && z[j] < 0) { kind[j] = 2 }
+        else if (theta[j] - lower[j] <= w && z[j] > 0) || (upper[j] - theta[j] <= w && z[j] < 0) { kind[j] = 1 }
+    }
+    var zF = z
+    for j in 0..<n where kind[j] != 0 { zF[j] = 0 }
+    var d = memory.map { $0.apply(zF) } ?? zF
+    for j in 0..<n {
+        switch kind[j] {
+        case 1: d[j] = z[j]
+        case 2: d[j] = 0
+        default: break
+        }
+    }
+    return d
+}

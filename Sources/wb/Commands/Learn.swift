@@ -9,6 +9,8 @@ struct Learn: ParsableCommand {
         subcommands: [LearnTV.self, LearnFoE.self])
 }
 
+extension MAIDDirection: ExpressibleByArgument {}
+
 /// The outer-loop options shared by `learn tv` and `learn foe`, mapped one to one onto the
 /// library's `MAIDOptions` (defaults are the library's, i.e. the spec's).
 struct MAIDCommandOptions: ParsableArguments {
@@ -44,6 +46,9 @@ struct MAIDCommandOptions: ParsableArguments {
     @Option(help: "Budget: wall time in seconds (0: none).") var maxSeconds = 0.0
     @Option(help: "Cap of FISTA iterations per lower-level solve.") var maxSolveIterations = 2000
     @Option(help: "Cap of CG iterations per adjoint solve.") var maxCgIterations = 2000
+    @Option(help: "Search direction: lbfgs (quasi-Newton from accepted steps, trial step 1) or gradient (the hypergradient, one scalar step).")
+    var direction: MAIDDirection = .lbfgs
+    @Option(help: "Pairs kept by --direction lbfgs (≥ 1).") var memory = 10
 
     /// CLI option names of the library's option fields, for error messages.
     static let optionNames: [String: String] = [
@@ -53,7 +58,7 @@ struct MAIDCommandOptions: ParsableArguments {
         "maxBacktracks": "--max-backtracks", "minimumAccuracy": "--min-accuracy", "gradientTolerance": "--gradient-tolerance",
         "maxOuterIterations": "--max-outer", "maxLowerLevelIterations": "--max-lower-level", "maxSeconds": "--max-seconds",
         "maxIterationsPerSolve": "--max-solve-iterations", "maxCGIterations": "--max-cg-iterations",
-        "schedule.rate": "--rate", "schedule.power": "--power",
+        "schedule.rate": "--rate", "schedule.power": "--power", "memory": "--memory",
     ]
 
     /// The library options; `seed` drives the random directions of the constant estimates.
@@ -76,6 +81,8 @@ struct MAIDCommandOptions: ParsableArguments {
         o.maxSeconds = maxSeconds > 0 ? maxSeconds : .infinity
         o.limits.maxIterationsPerSolve = maxSolveIterations
         o.limits.maxCGIterations = maxCgIterations
+        o.direction = direction
+        o.memory = memory
         switch method {
         case .maid: o.schedule = .adaptive
         case .fixed: o.schedule = .fixed
@@ -152,6 +159,7 @@ enum Learning {
             ("epsilon", h.map(\.epsilon)), ("delta", h.map(\.delta)), ("step", h.map(\.stepSize)),
             ("hypergradient_norm", h.map(\.hypergradientNorm)), ("error_bound", h.map(\.errorBound)),
             ("backtracks", h.map { Double($0.backtracks) }), ("accepted", h.map { $0.accepted ? 1 : 0 }),
+            ("quasi_newton", h.map { $0.quasiNewton ? 1 : 0 }), ("projected_gradient_norm", h.map(\.projectedGradientNorm)),
             ("lower_level_iterations", h.map { Double($0.lowerLevelIterations) }),
             ("cg_iterations", h.map { Double($0.cgIterations) }), ("seconds", h.map(\.seconds)),
         ]

@@ -44,7 +44,7 @@ struct LearnFoE: LearnTool {
     @Option(name: .customLong("init"), help: "Initial filters: dct (K ≤ s² − 1) or random (seeded, zero mean, unit norm).")
     var initial: Initial?
     @Option(help: "Initial weight of every filter (> 0).") var weight = 0.05
-    @Option(help: "Initial smoothing of every filter (> --min-smoothing).") var smoothing = 0.03
+    @Option(help: "Initial smoothing of every filter (> 0, ≥ --min-smoothing).") var smoothing = 0.03
     @Option(help: "Lower bound ν_min ≥ 0 of the smoothings.") var minSmoothing = 0.0
     @Option(help: "Convolution boundary: reflect or periodic (denoise foe uses the model's).") var boundary: Boundary = .reflect
     @OptionGroup(title: "Outer loop (MAID)") var maid: MAIDCommandOptions
@@ -59,9 +59,9 @@ struct LearnFoE: LearnTool {
             throw ValidationError("--init dct has \(filterSize * filterSize - 1) non-constant filters of size \(filterSize); --filters \(filters) is too many (use --init random)")
         }
         if !(weight > 0 && weight.isFinite) { throw ValidationError("--weight must be a finite number > 0, got \(weight)") }
-        if !(minSmoothing >= 0 && minSmoothing.isFinite) { throw ValidationError("--min-smoothing must be a finite number ≥ 0, got \(minSmoothing)") }
-        if !(smoothing > minSmoothing && smoothing.isFinite) {
-            throw ValidationError("--smoothing must be finite and > --min-smoothing \(formatNumber(minSmoothing)), got \(smoothing)")
+        if !(minSmoothing >= 0 && minSmoothing < 400) { throw ValidationError("--min-smoothing must be a number in [0, 400), got \(minSmoothing)") }
+        if !(smoothing > 0 && smoothing >= minSmoothing && smoothing.isFinite) {
+            throw ValidationError("--smoothing must be finite, > 0 and ≥ --min-smoothing \(formatNumber(minSmoothing)), got \(smoothing)")
         }
         if data.cropSize > 0 && data.cropSize < filterSize { throw ValidationError("--crop-size \(data.cropSize) is smaller than --filter-size \(filterSize)") }
     }
@@ -96,7 +96,8 @@ struct LearnFoE: LearnTool {
                      SummaryItem("parameters", model.parameterCount),
                      SummaryItem("weight_min", learned.weights.min()!), SummaryItem("weight_max", learned.weights.max()!),
                      SummaryItem("smoothing_min", learned.smoothings.min()!), SummaryItem("smoothing_max", learned.smoothings.max()!),
-                     SummaryItem("method", maid.method.rawValue)] + outcome.summary
+                     SummaryItem("method", maid.method.rawValue), SummaryItem("direction", maid.direction.rawValue),
+                     SummaryItem("memory", maid.memory)] + outcome.summary
         r.convergence = outcome.history
         if let t = outcome.thetaHistory { r.convergenceDatasets = [("theta", t)] }
         r.model = .foe(file)

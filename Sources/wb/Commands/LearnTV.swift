@@ -12,9 +12,10 @@ struct LearnTV: LearnTool {
         Lower level per image: min_x ½‖x − y‖² + λ Σ_p sqrt(|∇x|_p² + ν²) (isotropic; --anisotropic: \
         one square root per axis), forward differences with Neumann boundary. Upper level: the mean \
         over the training pairs of ½‖x̂ − x†‖². θ = log λ (ν fixed at --smoothing), or with \
-        --learn-smoothing θ = (log λ, log(ν − ν_min)), ν starting at --smoothing and kept above \
-        --min-smoothing. MAID adapts the lower-level accuracy ε and the CG tolerance δ by a line \
-        search on certified loss bounds; --method fixed is the fixed-accuracy baseline and \
+        --learn-smoothing θ = (log λ, log ν), ν starting at --smoothing and kept ≥ \
+        --min-smoothing by projection. MAID adapts the lower-level accuracy ε and the CG tolerance δ \
+        by a line search on certified loss bounds, along L-BFGS directions by default (--direction); \
+        --method fixed is the fixed-accuracy baseline and \
         geometric/polynomial are HOAG-style schedules (docs/learning.md).
 
         Training data: the inputs are clean images (PNG files, folders of PNGs, HDF5 images or \
@@ -44,7 +45,7 @@ struct LearnTV: LearnTool {
     @OptionGroup(title: "Training data") var data: TrainingDataOptions
     @Option(help: "Initial weight λ (> 0).") var weight = 0.01
     @Option(help: "Smoothing ν (> 0): fixed, or the initial value with --learn-smoothing.") var smoothing = 0.05
-    @Flag(help: "Learn ν as well (kept above --min-smoothing).") var learnSmoothing = false
+    @Flag(help: "Learn ν as well (kept ≥ --min-smoothing; the bound is reached exactly when the optimum lies on it).") var learnSmoothing = false
     @Option(help: "Lower bound ν_min (> 0) of a learned ν.") var minSmoothing = 1e-3
     @Flag(help: "Anisotropic smoothed TV (one square root per axis) instead of isotropic.") var anisotropic = false
     @OptionGroup(title: "Outer loop (MAID)") var maid: MAIDCommandOptions
@@ -56,9 +57,9 @@ struct LearnTV: LearnTool {
         if !(weight > 0 && weight.isFinite) { throw ValidationError("--weight must be a finite number > 0, got \(weight)") }
         if !(smoothing > 0 && smoothing.isFinite) { throw ValidationError("--smoothing must be a finite number > 0, got \(smoothing)") }
         if learnSmoothing {
-            if !(minSmoothing > 0 && minSmoothing.isFinite) { throw ValidationError("--min-smoothing must be a finite number > 0, got \(minSmoothing)") }
-            if smoothing <= minSmoothing {
-                throw ValidationError("--smoothing \(formatNumber(smoothing)) must be > --min-smoothing \(formatNumber(minSmoothing)) when ν is learned")
+            if !(minSmoothing > 0 && minSmoothing < 400) { throw ValidationError("--min-smoothing must be a number in (0, 400), got \(minSmoothing)") }
+            if smoothing < minSmoothing {
+                throw ValidationError("--smoothing \(formatNumber(smoothing)) must be ≥ --min-smoothing \(formatNumber(minSmoothing)) when ν is learned")
             }
         }
     }
@@ -79,7 +80,8 @@ struct LearnTV: LearnTool {
         var r = ToolResult(grid: outcome.example, name: "denoised")
         r.longName = "first training image denoised with the learned smoothed TV (λ = \(formatNumber(learned.weight)), ν = \(formatNumber(learned.smoothing)))"
         r.summary = [SummaryItem("lambda", learned.weight), SummaryItem("smoothing", learned.smoothing),
-                     SummaryItem("method", maid.method.rawValue)] + outcome.summary
+                     SummaryItem("method", maid.method.rawValue), SummaryItem("direction", maid.direction.rawValue),
+                     SummaryItem("memory", maid.memory)] + outcome.summary
         r.convergence = outcome.history
         if let t = outcome.thetaHistory { r.convergenceDatasets = [("theta", t)] }
         r.model = .tv(try TVModelFile(weight: learned.weight, smoothing: learned.smoothing, isotropic: !anisotropic))

@@ -58,9 +58,34 @@ func bilevelLBFGS<M: BilevelModel>(_ problem: BilevelProblem<M>, from theta0: [D
     return (theta, f.value(Grid(shape: Shape(theta.count), storage: theta)), f)
 }
 
-/// Best TV (λ, ν ≥ ν_min) on a training set: 25×15 grid + tight L-BFGS. Returns θ, loss, PSNR.
+/// The reference's own parametrisation of the bounded TV model, independent of MAID's projection:
+/// θ' = [log λ, log(ν − ν_min)] (unconstrained up to the clip at [−12, 6]), so that the plain
+/// L-BFGS of the reference sees no bound; θ = [log λ, log ν] of ``TVBilevelModel`` via ``theta(_:)``.
+struct ShiftedSmoothingTVModel: BilevelModel {
+    let base: TVBilevelModel
+    var parameterCount: Int { 2 }
+    var lowerBounds: [Double] { [-12, -12] }
+    var upperBounds: [Double] { [6, 6] }
+    func theta(_ shifted: [Double]) -> [Double] { [shifted[0], log(base.minimumSmoothing + exp(shifted[1]))] }
+    func shifted(_ theta: [Double]) -> [Double] { [theta[0], log(max(exp(theta[1]) - base.minimumSmoothing, exp(-12)))] }
+    func regularizer(theta: [Double], height: Int, width: Int) -> SmoothedTV {
+        base.regularizer(theta: self.theta(theta), height: height, width: width)
+    }
+    /// (λ ∂_λ, (ν − ν_min) ∂_ν) = (λ ∂_λ, ((ν − ν_min)/ν) · ν ∂_ν).
+    func mixedDerivative(_ r: SmoothedTV, theta: [Double], at x: Grid, direction w: Grid) -> [Double] {
+        let d = base.mixedDerivative(r, theta: self.theta(theta), at: x, direction: w)
+        return [d[0], d[1] * (r.smoothing - base.minimumSmoothing) / r.smoothing]
+    }
+    func lipschitzConstant(_ r: SmoothedTV) -> Double { base.lipschitzConstant(r) }
+}
+
+/// Best TV (λ, ν ≥ ν_min) on a training set: 25×15 grid + tight L-BFGS (in the shifted
+/// parametrisation log(ν − ν_min), see ``ShiftedSmoothingTVModel``). Returns θ = [log λ, log ν]
+/// of `problem.model`, the loss and the PSNR.
 func bilevelTVReference(_ problem: BilevelProblem<TVBilevelModel>) throws -> (theta: [Double], loss: Double, psnr: Double) {
     let model = problem.model
+    let shiftedModel = ShiftedSmoothingTVModel(base: model)
+    let shiftedProblem = try BilevelProblem(model: shiftedModel, clean: problem.clean, noisy: problem.noisy)
     let grid = BilevelLossFunctional(problem: problem, epsilon: 1e-6, delta: 1e-8)
     var best = (theta: [0.0, 0.0], loss: Double.infinity)
     for i in 0..<25 {
@@ -73,12 +98,23 @@ func bilevelTVReference(_ problem: BilevelProblem<TVBilevelModel>) throws -> (th
         }
     }
     bilevelLog("TV grid best: λ \(model.parameters(best.theta).weight) ν \(model.parameters(best.theta).smoothing) f \(best.loss)")
-    let r = bilevelLBFGS(problem, from: best.theta, epsilon: 1e-9, delta: 1e-11,
+    let r = bilevelLBFGS(shiftedProblem, from: shiftedModel.shifted(best.theta), epsilon: 1e-9, delta: 1e-11,
                          tolerance: Double(argument("reference-tolerance", "1e-6"))!,
                          maxIterations: Int(argument("reference-iterations", "40"))!, label: "TV reference")
-    bilevelLog("TV reference: λ \(model.parameters(r.theta).weight) ν \(model.parameters(r.theta).smoothing) f \(r.loss)")
+    let theta = shiftedModel.theta(r.theta)
+    bilevelLog("TV reference: λ \(model.parameters(theta).weight) ν \(model.parameters(theta).smoothing) f \(r.loss)")
     let psnr = problem.meanPSNR(try r.functional.evaluator.evaluate(theta: r.theta, epsilon: 1e-9).reconstructions)
-    return (r.theta, r.loss, psnr)
+    return (theta, r.loss, psnr)
+}
+
+/// MAID options from the command line shared by bilevel-b and bilevel-c: --direction, --memory.
+func bilevelDirectionOptions(_ options: inout MAIDOptions) {
+    let name = argument("direction", "lbfgs")
+    guard let direction = MAIDDirection(rawValue: name) else {
+        bilevelLog("error: --direction \(name): expected gradient or lbfgs"); exit(2)
+    }
+    options.direction = direction
+    options.memory = Int(argument("memory", "10"))!
 }
 
 func runBilevelBench(_ mode: String) throws {
@@ -98,6 +134,7 @@ func runBilevelBench(_ mode: String) throws {
         var options = MAIDOptions()
         options.maxOuterIterations = Int(argument("outer", "200"))!
         options.gradientTolerance = Double(argument("tolerance", "1e-4"))!
+        bilevelDirectionOptions(&options)
         let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.05),
                                   options: options) { e in
             if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound)") }
@@ -107,6 +144,7 @@ func runBilevelBench(_ mode: String) throws {
         let psnr = problem.meanPSNR(check.evaluator.reconstructions)
         let (lambda, nu) = model.parameters(result.theta), (lambdaRef, nuRef) = model.parameters(ref.theta)
         print(json([("mode", mode), ("images", Double(count)), ("size", Double(size)), ("sigma", sigma), ("nu_min", nuMin),
+                    ("direction", options.direction.rawValue), ("memory", Double(options.memory)),
                     ("lambda_ref", lambdaRef), ("nu_ref", nuRef), ("f_ref", ref.loss), ("psnr_ref", ref.psnr),
                     ("reference_seconds", refSeconds),
                     ("lambda_maid", lambda), ("nu_maid", nu), ("f_maid", f), ("psnr_maid", psnr),
@@ -124,7 +162,8 @@ func runBilevelBench(_ mode: String) throws {
         let w0 = Double(argument("weight", "0.05"))!, nu0 = Double(argument("smoothing", "0.05"))!
         let theta0 = try model.initialTheta(filters: FieldOfExperts.dctFilters(size: s!, count: k!),
                                             weights: Array(repeating: w0, count: k!), smoothings: Array(repeating: nu0, count: k!))
-        func report(_ label: String, _ r: BilevelResult, fRef: Double?) -> [(String, Any)] {
+        // cpu: processor seconds since the start of the run at the end of each history entry.
+        func report(_ label: String, _ r: BilevelResult, cpu: [Double], fRef: Double?) -> [(String, Any)] {
             let check = BilevelLossFunctional(problem: problem, epsilon: 1e-7, delta: 1e-9)
             let f = check.value(Grid(shape: Shape(r.theta.count), storage: r.theta))
             let psnr = problem.meanPSNR(check.evaluator.reconstructions)
@@ -133,40 +172,89 @@ func runBilevelBench(_ mode: String) throws {
                                         ("\(label)_lower_level", Double(r.lowerLevelIterations)), ("\(label)_cg", Double(r.cgIterations))]
             if let fRef {
                 // First iterate whose loss (g at x̃) and whose certified upper bound are within 1 % of f_ref.
-                let byLoss = r.history.first { $0.loss <= 1.01 * fRef }
-                let byUpper = r.history.first { $0.lossUpper <= 1.01 * fRef }
-                out.append(("\(label)_work_to_1pct", byLoss.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
-                out.append(("\(label)_work_to_1pct_certified", byUpper.map { Double($0.lowerLevelIterations + $0.cgIterations) } ?? .nan))
+                // (The entry of iteration k holds the state at θ_k and the work up to the end of
+                // iteration k; the work at which θ_k was reached is the previous entry's.)
+                func first(_ test: (BilevelHistoryEntry) -> Bool) -> Int? { r.history.firstIndex(where: test) }
+                func work(_ i: Int?) -> Double {
+                    guard let i else { return .nan }
+                    return i == 0 ? 0 : Double(r.history[i - 1].lowerLevelIterations + r.history[i - 1].cgIterations)
+                }
+                func at(_ i: Int?, _ v: [Double]) -> Double { guard let i else { return .nan }; return i == 0 ? 0 : v[i - 1] }
+                let byLoss = first { $0.loss <= 1.01 * fRef }, byUpper = first { $0.lossUpper <= 1.01 * fRef }
+                out.append(("\(label)_work_to_1pct", work(byLoss)))
+                out.append(("\(label)_work_to_1pct_certified", work(byUpper)))
+                out.append(("\(label)_outer_to_1pct", byLoss.map(Double.init) ?? .nan))
+                out.append(("\(label)_seconds_to_1pct", at(byLoss, r.history.map(\.seconds))))
+                out.append(("\(label)_cpu_seconds_to_1pct", at(byLoss, cpu)))
             }
             return out
         }
         var fields: [(String, Any)] = [("mode", mode), ("images", Double(count)), ("size", Double(size)), ("sigma", sigma),
                                        ("filters", Double(k!)), ("filter_size", Double(s!)), ("boundary", boundary.rawValue)]
         var fRef: Double? = nil
-        if argument("reference", "1") == "1" {
+        // The L-BFGS reference (ε = 1e-7, δ = 1e-9, ‖∇f‖ ≤ 1e-6 or the iteration cap) is slow: its
+        // results are cached in --reference-cache under a key of every setting that defines it.
+        // --reference 1: use the cache when its key matches, else run and write it; force: always
+        // run; 0: no reference.
+        let referenceIterations = Int(argument("reference-iterations", "400"))!
+        let cacheKey = "bilevel-c images=\(count) size=\(size) sigma=\(sigma) seed=\(seed) filters=\(k!) filter-size=\(s!) boundary=\(boundary.rawValue) weight=\(w0) smoothing=\(nu0) reference-iterations=\(referenceIterations) epsilon=1e-7 delta=1e-9 tolerance=1e-6"
+        let cachePath = argument("reference-cache", ".build/bilevel-c-reference.txt")
+        let referenceMode = argument("reference", "1")
+        if referenceMode == "1", let cached = bilevelReadCache(cachePath), cached["key"] == cacheKey,
+           let f = cached["f_ref"].flatMap(Double.init), let p = cached["psnr_ref"].flatMap(Double.init) {
+            bilevelLog("FoE reference from the cache \(cachePath): f \(f), PSNR \(p) (\(cached["note"] ?? ""))")
+            fRef = f
+            fields += [("f_ref", f), ("psnr_ref", p), ("reference_cached", "\(cachePath)"),
+                       ("reference_seconds", cached["reference_seconds"].flatMap(Double.init) ?? .nan)]
+        } else if referenceMode == "1" || referenceMode == "force" {
             let t0 = now()
             let ref = bilevelLBFGS(problem, from: theta0, epsilon: 1e-7, delta: 1e-9, tolerance: 1e-6,
-                                   maxIterations: Int(argument("reference-iterations", "400"))!, label: "FoE reference")
+                                   maxIterations: referenceIterations, label: "FoE reference")
             fRef = ref.loss
             let psnrRef = problem.meanPSNR(ref.functional.evaluator.reconstructions)
-            fields += [("f_ref", ref.loss), ("psnr_ref", psnrRef), ("reference_seconds", now() - t0),
+            let seconds = now() - t0
+            fields += [("f_ref", ref.loss), ("psnr_ref", psnrRef), ("reference_seconds", seconds),
                        ("reference_lower_level", Double(ref.functional.evaluator.lowerLevelIterations)),
                        ("reference_cg", Double(ref.functional.evaluator.cgIterations))]
+            bilevelWriteCache(cachePath, [("key", cacheKey), ("f_ref", "\(ref.loss)"), ("psnr_ref", "\(psnrRef)"),
+                                          ("reference_seconds", "\(seconds)"), ("note", "computed by wb-bench bilevel-c"),
+                                          ("theta", ref.theta.map { "\($0)" }.joined(separator: " "))])
         }
         if let v = Double(argument("f-ref", "")) { fRef = v; fields.append(("f_ref", v)) }
         var options = MAIDOptions()
+        bilevelDirectionOptions(&options)
+        fields += [("direction", options.direction.rawValue), ("memory", Double(options.memory))]
         options.initialStep = Double(argument("step", "0.01"))!
         fields.append(("initial_step", options.initialStep))
         options.maxOuterIterations = Int(argument("outer", "300"))!
         options.gradientTolerance = Double(argument("tolerance", "1e-5"))!
         options.maxSeconds = Double(argument("max-seconds", "55"))!
         let cpu0 = cpuSeconds()
-        let maid = try MAID.run(problem: problem, initialTheta: theta0, options: options) { e in
+        var maidCPU: [Double] = []
+        var maidOptions = options
+        if argument("maid", "1") == "0" { maidOptions.maxOuterIterations = 1 }   // baseline only
+        let maid = try MAID.run(problem: problem, initialTheta: theta0, options: maidOptions) { e in
+            maidCPU.append(cpuSeconds() - cpu0)
             if e.iteration % 10 == 0 { bilevelLog("MAID \(e.iteration): f \(e.loss) [\(e.lossLower), \(e.lossUpper)] ε \(e.epsilon) ‖z‖ \(e.hypergradientNorm) ω \(e.errorBound) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
         }
         fields.append(("maid_cpu_seconds", cpuSeconds() - cpu0))
-        fields += report("maid", maid, fRef: fRef)
+        let historyPath = argument("history", "")
+        // --history FILE: one line per outer iteration of MAID (FILE) and of the baseline
+        // (FILE.fixed): iteration, loss, upper, lower, cumulative FISTA, CG, seconds, CPU seconds.
+        func writeHistory(_ path: String, _ r: BilevelResult, _ cpu: [Double]) {
+            guard !path.isEmpty else { return }
+            bilevelWriteCache(path, r.history.enumerated().map { i, e in
+                ("\(e.iteration)", "\(e.loss) \(e.lossUpper) \(e.lossLower) \(e.lowerLevelIterations) \(e.cgIterations) \(e.seconds) \(cpu[i]) \(e.epsilon) \(e.accepted ? 1 : 0) \(e.quasiNewton ? 1 : 0)")
+            })
+        }
+        writeHistory(historyPath, maid, maidCPU)
+        fields += report("maid", maid, cpu: maidCPU, fRef: fRef)
         if let fRef { fields.append(("maid_f_ratio", (fields.first { $0.0 == "maid_f" }!.1 as! Double) / fRef)) }
+        if let p = fields.first(where: { $0.0 == "psnr_ref" })?.1 as? Double {
+            fields.append(("maid_psnr_minus_ref", (fields.first { $0.0 == "maid_psnr" }!.1 as! Double) - p))
+        }
+        fields += [("maid_quasi_newton_steps", Double(maid.history.filter { $0.accepted && $0.quasiNewton }.count)),
+                   ("maid_accepted_steps", Double(maid.history.filter(\.accepted).count))]
         if argument("baseline", "1") == "1" {
             var fixed = options
             fixed.schedule = .fixed
@@ -174,10 +262,15 @@ func runBilevelBench(_ mode: String) throws {
             fixed.initialCGTolerance = 1e-5
             fixed.minimumAccuracy = 1e-5
             fixed.maxSeconds = Double(argument("baseline-seconds", "120"))!
+            var baseCPU: [Double] = []
+            let cpuBase = cpuSeconds()
             let base = try MAID.run(problem: problem, initialTheta: theta0, options: fixed) { e in
+                baseCPU.append(cpuSeconds() - cpuBase)
                 if e.iteration % 10 == 0 { bilevelLog("fixed \(e.iteration): f \(e.loss) it \(e.lowerLevelIterations)+\(e.cgIterations) \(e.seconds) s") }
             }
-            fields += report("fixed", base, fRef: fRef)
+            fields.append(("fixed_cpu_seconds", cpuSeconds() - cpuBase))
+            writeHistory(historyPath.isEmpty ? "" : historyPath + ".fixed", base, baseCPU)
+            fields += report("fixed", base, cpu: baseCPU, fRef: fRef)
         }
         if argument("tv", "1") == "1" {
             let tvModel = try TVBilevelModel(minimumSmoothing: Double(argument("nu-min", "0.01"))!)
@@ -189,4 +282,26 @@ func runBilevelBench(_ mode: String) throws {
     default:
         bilevelLog("bilevel modes: bilevel-b, bilevel-c")
     }
+}
+
+/// `name=value` lines of a reference cache file (nil when it cannot be read).
+func bilevelReadCache(_ path: String) -> [String: String]? {
+    guard let f = fopen(path, "r") else { return nil }
+    defer { fclose(f) }
+    var out: [String: String] = [:]
+    var buffer = [CChar](repeating: 0, count: 1 << 16)
+    while fgets(&buffer, Int32(buffer.count), f) != nil {
+        var line = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        if line.hasSuffix("\n") { line.removeLast() }
+        guard let eq = line.firstIndex(of: "=") else { continue }
+        out[String(line[..<eq])] = String(line[line.index(after: eq)...])
+    }
+    return out
+}
+
+/// Writes `name=value` lines (the reference cache); a failure is reported and otherwise ignored.
+func bilevelWriteCache(_ path: String, _ items: [(String, String)]) {
+    guard let f = fopen(path, "w") else { bilevelLog("warning: cannot write the reference cache \(path)"); return }
+    for (k, v) in items { fputs("\(k)=\(v)\n", f) }
+    fclose(f)
 }
