@@ -96,8 +96,10 @@ struct ConvKernels: Sendable {
                         let d = dst + r * Wp
                         let sr = rm[r]
                         if sr < 0 { d.update(repeating: 0, count: Wp); continue }
-                        let s = src + sr * W
-                        for j in 0..<W { d[pw + j] = s[j] }
+                        let s = src + sr * W, di = d + pw
+                        // Offset pointer, not d[pw + j]: the overflow check on pw + j kept this
+                        // copy scalar (measured 12 % of a conv training step).
+                        for j in 0..<W { di[j] = s[j] }
                         for q in 0..<pw {
                             let a = cm[q], b = cm[Wp - pw + q]
                             d[q] = a < 0 ? 0 : s[a]
@@ -121,8 +123,8 @@ struct ConvKernels: Sendable {
                     for r in 0..<Hp {
                         let sr = rm[r]
                         if sr < 0 { continue }
-                        let d = dst + sr * W, s = src + r * Wp
-                        for j in 0..<W { d[j] += s[pw + j] }
+                        let d = dst + sr * W, s = src + r * Wp, si = s + pw
+                        for j in 0..<W { d[j] += si[j] }
                         for q in 0..<pw {
                             let a = cm[q], b = cm[Wp - pw + q]
                             if a >= 0 { d[a] += s[q] }
