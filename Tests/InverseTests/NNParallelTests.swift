@@ -94,6 +94,45 @@ func forceBatchChunks<S: NNScalar>(_ layer: any Layer<S>) {
         }
     }
 
+    /// Stride-1 3×3 layers with one input or one output channel run direct loops
+    /// (``ConvKernels/correlate3x3``, ``ConvKernels/weightGradient3x3``); forward, x̄, W̄ and b̄
+    /// match im2col + GEMM, for widths with and without a scalar tail and every padding mode.
+    @Test func direct3x3MatchesIm2col() throws {
+        var rng = RandomSource(seed: 95)
+        for (c, o) in [(1, 3), (3, 1), (1, 1)] {
+            for mode in PaddingMode.allCases {
+                for (shape, padding) in [([2, c, 6, 8], ConvPadding.same), ([3, c, 7, 9], .same), ([2, c, 6, 7], .valid)] {
+                    let layer = try Conv2D<Double>(inChannels: c, outChannels: o, kernelSize: 3, padding: padding, paddingMode: mode)
+                    for p in layer.parameters { p.value = .gaussian(shape: p.value.shape, rng: &rng) }
+                    let x = Tensor<Double>.gaussian(shape: shape, rng: &rng)
+                    func run(direct: Bool) -> [Tensor<Double>] {
+                        layer.passes.engine.usesDirect3x3 = direct
+                        layer.zeroGradients()
+                        let y = layer.forward(x)
+                        var g = y
+                        for i in 0..<g.count { g[i] = Double.sin(Double(i) * 0.7) }
+                        return [y, layer.backward(g)] + layer.parameters.map { $0.gradient }
+                    }
+                    let a = run(direct: true), b = run(direct: false)
+                    let err = zip(a, b).map { tensorRelativeError($0, $1) }.max()!
+                    #expect(err <= 1e-14, "\(c)→\(o) \(mode) \(padding) \(shape): \(err)")
+                }
+            }
+        }
+    }
+
+    /// The direct 3×3 paths under the finite-difference check (every derivative mode), with a
+    /// scalar tail (width 7) and the batch split into chunks.
+    @Test func direct3x3PassesFiniteDifferences() throws {
+        let net = Sequential<Double>([try Conv2D<Double>(inChannels: 1, outChannels: 3, kernelSize: 3), Activation(Softplus<Double>(beta: 2)),
+                                      try Conv2D<Double>(inChannels: 3, outChannels: 1, kernelSize: 3, paddingMode: .periodic)])
+        Initialization.initialize(net, seed: 96)
+        forceBatchChunks(net)
+        let report = checkLayer(net, input: Self.input([3, 1, 5, 7], seed: 97), seed: 98)
+        print("checkLayer direct 3×3 conv net: \(report)")
+        #expect(report.worst <= Self.tolerance, "\(report)")
+    }
+
     /// `computesInputGradient = false`: backward returns zeros for x̄ and the same parameter
     /// gradients; tangentBackward still computes x̄.
     @Test func skippedInputGradient() throws {

@@ -7,7 +7,7 @@ import RealModule
 /// Besides the elementary functions of swift-numerics' `Real`, a scalar type knows how to call
 /// the matching BLAS routines, so layers are written once, generically, and still run on
 /// `dgemm`/`sgemm`.
-public protocol NNScalar: BinaryFloatingPoint & Real & Sendable & Codable
+public protocol NNScalar: BinaryFloatingPoint & Real & SIMDScalar & Sendable & Codable
 where Self.RawSignificand: FixedWidthInteger {
     /// Row-major general matrix product `C ← α·op(A)·op(B) + β·C` (`cblas_?gemm`).
     ///
@@ -23,6 +23,9 @@ where Self.RawSignificand: FixedWidthInteger {
 
     /// Short name used in model files and reports ("float64", "float32").
     static var typeName: String { get }
+
+    /// (sin x, cos x) with one shared argument reduction (glibc `sincos`/`sincosf`, declared in CBLAS's shim).
+    static func sinCos(_ x: Self) -> (sin: Self, cos: Self)
 }
 
 extension Double: NNScalar {
@@ -44,6 +47,13 @@ extension Double: NNScalar {
     }
 
     public static var typeName: String { "float64" }
+
+    @inlinable
+    public static func sinCos(_ x: Double) -> (sin: Double, cos: Double) {
+        var s = 0.0, c = 0.0
+        sincos(x, &s, &c)
+        return (s, c)
+    }
 }
 
 extension Float: NNScalar {
@@ -65,4 +75,11 @@ extension Float: NNScalar {
     }
 
     public static var typeName: String { "float32" }
+
+    @inlinable
+    public static func sinCos(_ x: Float) -> (sin: Float, cos: Float) {
+        var s: Float = 0, c: Float = 0
+        sincosf(x, &s, &c)
+        return (s, c)
+    }
 }

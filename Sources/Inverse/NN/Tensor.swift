@@ -13,6 +13,8 @@ public struct Tensor<Scalar: NNScalar>: Sendable, Equatable {
     public var storage: [Scalar]
 
     /// A tensor of `shape` filled with `value`.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public init(shape: [Int], repeating value: Scalar = 0) {
         precondition(!shape.isEmpty && shape.allSatisfy { $0 >= 0 }, "Tensor: invalid shape \(shape)")
         self.shape = shape
@@ -31,6 +33,8 @@ public struct Tensor<Scalar: NNScalar>: Sendable, Equatable {
     /// A tensor of `shape` whose elements are left uninitialised, for outputs that the caller
     /// overwrites completely before any read (GEMM with β = 0, elementwise maps). Saves the
     /// zero-fill pass (measured ~8 % of a training step of a wide MLP).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     init(uninitializedShape shape: [Int]) {
         precondition(!shape.isEmpty && shape.allSatisfy { $0 >= 0 }, "Tensor: invalid shape \(shape)")
         let n = shape.reduce(1, *)
@@ -72,11 +76,15 @@ public struct Tensor<Scalar: NNScalar>: Sendable, Equatable {
     }
 
     /// Sets every element to zero without reallocating.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func zero() {
         storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
     /// `self += alpha * other` (same element count).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func add(_ other: Tensor, scaledBy alpha: Scalar = 1) {
         let n = count
         precondition(other.count == n, "Tensor.add: element counts differ (\(n) vs \(other.count))")
@@ -89,6 +97,8 @@ public struct Tensor<Scalar: NNScalar>: Sendable, Equatable {
     }
 
     /// Multiplies every element by `alpha`.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func scale(by alpha: Scalar) {
         storage.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] *= alpha }
@@ -96,6 +106,8 @@ public struct Tensor<Scalar: NNScalar>: Sendable, Equatable {
     }
 
     /// Σ self·other over all elements (four accumulators, accumulated in Double).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func dot(_ other: Tensor) -> Double {
         precondition(other.count == count, "Tensor.dot: element counts differ (\(count) vs \(other.count))")
         return storage.withUnsafeBufferPointer { a in

@@ -113,10 +113,34 @@ func nnBenchModel(_ name: String) throws -> BenchModel {
 func runNNBench(threads: Int, reps: Int) throws {
     let name = argument("model", "mlp")
     let steps = Int(argument("steps", "10"))!
+    if argument("layers", "0") == "1" { return try runNNLayerTimes(name, threads: threads, steps: steps, reps: reps) }
     let model = try nnBenchModel(name)
     let t = time(reps: reps) { for _ in 0..<steps { model.step() } }
     print("{\"mode\":\"nn\",\"model\":\"\(name)\",\"threads\":\(threads),\"steps\":\(steps),\"seconds\":\(t),\"steps_per_second\":\(Double(steps) / t)}")
 }
+
+/// `--layers 1`: milliseconds per forward and per backward pass of each layer of the conv or MLP
+/// model (best of R runs of S passes), to see where a training step goes.
+func runNNLayerTimes(_ name: String, threads: Int, steps: Int, reps: Int) throws {
+    let seq: Sequential<Float>, input: Tensor<Float>
+    switch try nnBenchModel(name) {
+    case let m as ConvNetBench: seq = m.model; input = m.x
+    case let m as FourierMLPBench: seq = m.model; input = m.x
+    default: fatalError("wb-bench nn --layers 1: only the conv and mlp models")
+    }
+    var x = input
+    for (i, layer) in seq.layers.enumerated() {
+        let xi = x
+        let y = layer.forward(xi)
+        let g = Tensor<Float>.gaussian(shape: y.shape, rng: &rngForLayerTimes)
+        let tf = time(reps: reps) { for _ in 0..<steps { blackHole(layer.forward(xi)) } }
+        let tb = time(reps: reps) { for _ in 0..<steps { blackHole(layer.backward(g)) } }
+        print("{\"mode\":\"nn-layers\",\"model\":\"\(name)\",\"threads\":\(threads),\"layer\":\(i),\"type\":\"\(type(of: layer))\",\"forward_ms\":\(tf / Double(steps) * 1e3),\"backward_ms\":\(tb / Double(steps) * 1e3)}")
+        x = y
+    }
+}
+
+nonisolated(unsafe) var rngForLayerTimes = RandomSource(seed: 9)
 
 /// Bare sgemm of op(A) m×k times op(B) k×n into C (row-major), operands allocated once.
 struct GemmCall {
