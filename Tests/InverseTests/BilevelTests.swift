@@ -231,6 +231,32 @@ func hypergradientCheck<M: BilevelModel>(_ problem: BilevelProblem<M>, theta: [D
         record("loop \(schedule) \(direction): loss \(losses.first!) → \(losses.last!), FISTA", Double(result.lowerLevelIterations))
     }
 
+    /// `tightenWhenDecreaseMasked`: a line search that meets a trial whose computed loss drops but
+    /// whose certified test fails ends there, unaccepted, and ε is tightened by ν for the next
+    /// iteration; switched off, no entry is marked and the spec's backtracking runs.
+    @Test func maskedDecreaseTightensAtOnce() throws {
+        let data = bilevelSyntheticSet(count: 2, size: 32, sigma: 0.1, seed: 4)
+        let model = try TVBilevelModel(minimumSmoothing: 0.01)
+        let problem = try BilevelProblem(model: model, clean: data.clean, noisy: data.noisy)
+        for on in [true, false] {
+            var options = MAIDOptions()
+            options.maxOuterIterations = 60
+            options.gradientTolerance = 0
+            options.tightenWhenDecreaseMasked = on
+            let result = try MAID.run(problem: problem, initialTheta: try model.initialTheta(weight: 0.01, smoothing: 0.05),
+                                      options: options)
+            let h = result.history
+            let masked = h.indices.filter { h[$0].decreaseMasked }
+            record("masked-decrease tightening \(on): masked \(masked.count) of \(h.count), FISTA", Double(result.lowerLevelIterations))
+            if !on { #expect(masked.isEmpty); continue }
+            #expect(!masked.isEmpty, "no masked decrease in \(h.count) iterations: the test does not exercise the path")
+            for k in masked {
+                #expect(!h[k].accepted)
+                if k + 1 < h.count { #expect(h[k + 1].epsilon <= options.accuracyTightening * h[k].epsilon * (1 + 1e-12)) }
+            }
+        }
+    }
+
     @Test func cleanDataDrivesTheWeightToZeroAndStopsAtTheBoundaryOrFloor() throws {
         // σ = 0: the optimum is λ → 0; the run must stop with a reason, not loop.
         let data = bilevelSyntheticSet(count: 1, size: 16, sigma: 0, seed: 2)

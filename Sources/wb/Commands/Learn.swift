@@ -49,6 +49,9 @@ struct MAIDCommandOptions: ParsableArguments {
     @Option(help: "Search direction: lbfgs (quasi-Newton from accepted steps, trial step 1) or gradient (the hypergradient, one scalar step).")
     var direction: MAIDDirection = .lbfgs
     @Option(help: "Pairs kept by --direction lbfgs (≥ 1).") var memory = 10
+    @Flag(inversion: .prefixedNo,
+          help: "--method maid: end a line search at the first trial whose computed loss decreases while the certified bounds hide it, and tighten ε, δ at once (--no-tighten-when-masked: backtrack through every trial first, the spec's Algorithm 3.1).")
+    var tightenWhenMasked = true
 
     /// CLI option names of the library's option fields, for error messages.
     static let optionNames: [String: String] = [
@@ -83,6 +86,7 @@ struct MAIDCommandOptions: ParsableArguments {
         o.limits.maxCGIterations = maxCgIterations
         o.direction = direction
         o.memory = memory
+        o.tightenWhenDecreaseMasked = tightenWhenMasked
         switch method {
         case .maid: o.schedule = .adaptive
         case .fixed: o.schedule = .fixed
@@ -159,7 +163,8 @@ enum Learning {
             ("epsilon", h.map(\.epsilon)), ("delta", h.map(\.delta)), ("step", h.map(\.stepSize)),
             ("hypergradient_norm", h.map(\.hypergradientNorm)), ("error_bound", h.map(\.errorBound)),
             ("backtracks", h.map { Double($0.backtracks) }), ("accepted", h.map { $0.accepted ? 1 : 0 }),
-            ("quasi_newton", h.map { $0.quasiNewton ? 1 : 0 }), ("projected_gradient_norm", h.map(\.projectedGradientNorm)),
+            ("quasi_newton", h.map { $0.quasiNewton ? 1 : 0 }),
+            ("decrease_masked", h.map { $0.decreaseMasked ? 1 : 0 }), ("projected_gradient_norm", h.map(\.projectedGradientNorm)),
             ("lower_level_iterations", h.map { Double($0.lowerLevelIterations) }),
             ("cg_iterations", h.map { Double($0.cgIterations) }), ("seconds", h.map(\.seconds)),
         ]

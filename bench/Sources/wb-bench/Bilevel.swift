@@ -229,6 +229,9 @@ func runBilevelBench(_ mode: String) throws {
         options.maxOuterIterations = Int(argument("outer", "300"))!
         options.gradientTolerance = Double(argument("tolerance", "1e-5"))!
         options.maxSeconds = Double(argument("max-seconds", "55"))!
+        options.maxLowerLevelIterations = Int(argument("max-lower-level", "1000000000"))!
+        options.tightenWhenDecreaseMasked = argument("tighten-masked", "1") == "1"
+        fields.append(("tighten_masked", options.tightenWhenDecreaseMasked ? 1 : 0))
         let cpu0 = cpuSeconds()
         var maidCPU: [Double] = []
         var maidOptions = options
@@ -253,6 +256,7 @@ func runBilevelBench(_ mode: String) throws {
         if let p = fields.first(where: { $0.0 == "psnr_ref" })?.1 as? Double {
             fields.append(("maid_psnr_minus_ref", (fields.first { $0.0 == "maid_psnr" }!.1 as! Double) - p))
         }
+        fields.append(("maid_masked_failures", Double(maid.history.filter(\.decreaseMasked).count)))
         fields += [("maid_quasi_newton_steps", Double(maid.history.filter { $0.accepted && $0.quasiNewton }.count)),
                    ("maid_accepted_steps", Double(maid.history.filter(\.accepted).count))]
         if argument("baseline", "1") == "1" {
