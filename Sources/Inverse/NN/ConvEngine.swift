@@ -488,12 +488,12 @@ final class ConvEngine<Scalar: NNScalar> {
                     let yb = ptrs[3 + 2 * t] + n * O * P, xb = ptrs[4 + 2 * t] + n * inS
                     if let a = adjoint {
                         // x̄[n] += W̃ · im2col(zeroPad(ȳ[n])): [C, O·kh·kw] · [O·kh·kw, H·W].
-                        let acol = pad + a.g.paddedSample, arb = a.rowBlock, aw = a.g.outputWidth
                         a.pad(yb, into: pad)
                         if direct {
                             a.correlate3x3(pad, weight: wp, outChannels: C, bias: nil, accumulate: true, into: xb)
                             continue
                         }
+                        let acol = pad + a.g.paddedSample, arb = a.rowBlock, aw = a.g.outputWidth
                         for r0 in stride(from: 0, to: a.g.outputHeight, by: arb) {
                             let rows = r0..<min(a.g.outputHeight, r0 + arb), cols = rows.count * aw
                             a.im2col(pad, into: acol, rows: rows)

@@ -24,11 +24,8 @@ where Self.RawSignificand: FixedWidthInteger {
     /// Short name used in model files and reports ("float64", "float32").
     static var typeName: String { get }
 
-    /// (sin x, cos x) with one shared argument reduction (glibc `sincos`/`sincosf`, declared in CBLAS's shim).
-    static func sinCos(_ x: Self) -> (sin: Self, cos: Self)
-
-    /// s[i] = sin x[i], c[i] = cos x[i] for `count` values (`x` may be `s` or `c`). Double: libm
-    /// per element. Float: two at a time in Double arithmetic (``VectorSinCos``), ≤ 1 ulp of
+    /// s[i] = sin x[i], c[i] = cos x[i] for `count` values (`x` may be `s` or `c`). Double: glibc
+    /// `sincos` per element (declared in CBLAS's shim). Float: two at a time in Double arithmetic (``VectorSinCos``), ≤ 1 ulp of
     /// float, libm for |x| ≥ 1e5 and non-finite values.
     static func sinCos(_ x: UnsafePointer<Self>, count: Int, sin s: UnsafeMutablePointer<Self>, cos c: UnsafeMutablePointer<Self>)
 }
@@ -52,13 +49,6 @@ extension Double: NNScalar {
     }
 
     public static var typeName: String { "float64" }
-
-    @inlinable
-    public static func sinCos(_ x: Double) -> (sin: Double, cos: Double) {
-        var s = 0.0, c = 0.0
-        sincos(x, &s, &c)
-        return (s, c)
-    }
 
     public static func sinCos(_ x: UnsafePointer<Double>, count: Int, sin s: UnsafeMutablePointer<Double>, cos c: UnsafeMutablePointer<Double>) {
         for i in 0..<count {
@@ -88,13 +78,6 @@ extension Float: NNScalar {
     }
 
     public static var typeName: String { "float32" }
-
-    @inlinable
-    public static func sinCos(_ x: Float) -> (sin: Float, cos: Float) {
-        var s: Float = 0, c: Float = 0
-        sincosf(x, &s, &c)
-        return (s, c)
-    }
 
     public static func sinCos(_ x: UnsafePointer<Float>, count: Int, sin s: UnsafeMutablePointer<Float>, cos c: UnsafeMutablePointer<Float>) {
         VectorSinCos.evaluate(x, count: count, sin: s, cos: c)

@@ -129,18 +129,17 @@ func runNNLayerTimes(_ name: String, threads: Int, steps: Int, reps: Int) throws
     default: fatalError("wb-bench nn --layers 1: only the conv and mlp models")
     }
     var x = input
+    var rng = RandomSource(seed: 9)
     for (i, layer) in seq.layers.enumerated() {
         let xi = x
         let y = layer.forward(xi)
-        let g = Tensor<Float>.gaussian(shape: y.shape, rng: &rngForLayerTimes)
+        let g = Tensor<Float>.gaussian(shape: y.shape, rng: &rng)
         let tf = time(reps: reps) { for _ in 0..<steps { blackHole(layer.forward(xi)) } }
         let tb = time(reps: reps) { for _ in 0..<steps { blackHole(layer.backward(g)) } }
         print("{\"mode\":\"nn-layers\",\"model\":\"\(name)\",\"threads\":\(threads),\"layer\":\(i),\"type\":\"\(type(of: layer))\",\"forward_ms\":\(tf / Double(steps) * 1e3),\"backward_ms\":\(tb / Double(steps) * 1e3)}")
         x = y
     }
 }
-
-nonisolated(unsafe) var rngForLayerTimes = RandomSource(seed: 9)
 
 /// Bare sgemm of op(A) m×k times op(B) k×n into C (row-major), operands allocated once.
 struct GemmCall {
